@@ -303,7 +303,7 @@ class Warning:
 class PrecheckResult:
     """Output of the pre-check: same input, same output, in the same order."""
 
-    peildatum: dt.date
+    peildatum: dt.date | None
     meldingen: tuple[Melding, ...]
     wijzigingen: tuple[Wijziging, ...] = ()
     afwijzingen: tuple[Rejection, ...] = ()

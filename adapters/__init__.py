@@ -1,0 +1,1 @@
+"""Adapters: SIS exports and API payloads in, canonical students and registrations out."""

@@ -1,0 +1,148 @@
+"""Shared pieces of the CSV readers: header matching and vectorised field checks.
+
+Every bad row becomes a ``Rejection`` naming the file, the line, the field and the rule (DOMAIN.md
+5: "bad rows are reported with file, line, column and reason, and never stop the other rows").
+Input rule ids: ``I-KOP`` (header), ``I-VELDEN`` (field count), ``I-TEKENSET`` (encoding),
+``I-TEKEN`` (NUL byte), ``I-VERPLICHT`` (missing value), ``I-FORMAAT`` (malformed value); the
+domain rules keep their own ids (``F1``, ``V01``, ``V13``).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from gateway.errors import InputError
+
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+MAX_TEXT = 3000
+MAX_KEY = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The columns of a file, by name, as found on its first line."""
+
+    names: tuple[str, ...]
+
+    def index(self, name: str) -> int | None:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            return None
+
+
+def parse_header(line: str, required: Sequence[str], known: Sequence[str], source: str) -> Header:
+    """Read a ``;`` header line; raise InputError naming missing columns (rule I-KOP)."""
+    names = tuple(field.strip().lower() for field in next(csv.reader([line], delimiter=";")))
+    missing = [name for name in required if name not in names]
+    if missing:
+        raise InputError(
+            f"{source}, regel 1: kolom(men) {', '.join(missing)} ontbreken in de kopregel "
+            f"(verwacht: {';'.join(known)}) (I-KOP)"
+        )
+    duplicated = sorted({name for name in names if names.count(name) > 1 and name})
+    if duplicated:
+        raise InputError(
+            f"{source}, regel 1: kolom(men) {', '.join(duplicated)} staan dubbel in de kopregel "
+            "(I-KOP)"
+        )
+    return Header(names)
+
+
+def split_lines(lines: list[str], first_line: int, width: int) -> pl.DataFrame:
+    """Split ``;``-separated lines into string columns ``f0 .. f{width-1}``.
+
+    Adds ``regelnummer`` (line number in the file), ``velden`` (the number of fields found) and
+    ``nul`` (the line holds a NUL byte). Blank lines are dropped. Lines with a double quote are
+    parsed by the ``csv`` module (quoted fields may hold ``;``); the rest are split in bulk.
+    """
+    frame = (
+        pl.DataFrame({"line": lines}, schema={"line": pl.String()})
+        .with_row_index("offset")
+        .with_columns(regelnummer=(pl.col("offset") + first_line).cast(pl.Int64))
+        .filter(pl.col("line").str.strip_chars() != "")
+    )
+    quoted_mask = frame.get_column("line").str.contains('"', literal=True)
+    plain = frame.filter(~quoted_mask)
+    columns = [f"f{index}" for index in range(width)]
+    parts = [
+        plain.select(
+            "regelnummer",
+            velden=(pl.col("line").str.count_matches(";", literal=True) + 1).cast(pl.Int32),
+            nul=pl.col("line").str.contains("\x00", literal=True),
+            fields=pl.col("line").str.split_exact(";", width - 1),
+        )
+        .unnest("fields")
+        .rename({f"field_{index}": name for index, name in enumerate(columns)})
+    ]
+    quoted = frame.filter(quoted_mask)
+    if quoted.height:
+        parts.append(_split_quoted(quoted, columns))
+    return pl.concat(parts, how="vertical").sort("regelnummer")
+
+
+def _split_quoted(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    records: dict[str, list[object]] = {"regelnummer": [], "velden": [], "nul": []}
+    for name in columns:
+        records[name] = []
+    for number, line in zip(frame.get_column("regelnummer"), frame.get_column("line"), strict=True):
+        try:
+            fields = next(csv.reader([line], delimiter=";", strict=True))
+        except csv.Error:
+            fields = []  # an unbalanced quote: reported as a wrong field count
+        records["regelnummer"].append(number)
+        records["velden"].append(len(fields))
+        records["nul"].append("\x00" in line)
+        for index, name in enumerate(columns):
+            records[name].append(fields[index] if index < len(fields) else None)
+    schema: dict[str, pl.DataType] = {
+        "regelnummer": pl.Int64(),
+        "velden": pl.Int32(),
+        "nul": pl.Boolean(),
+    }
+    schema.update({name: pl.String() for name in columns})
+    return pl.DataFrame(records, schema=schema)
+
+
+def first_error(checks: Sequence[tuple[pl.Expr, str, str, pl.Expr | str]]) -> list[pl.Expr]:
+    """Columns ``fout_regel``, ``fout_veld`` and ``fout_reden`` of the first failing check.
+
+    Each check is (condition that is true for a bad row, rule id, field, reason).
+    """
+    rule = pl.lit(None, pl.String())
+    field = pl.lit(None, pl.String())
+    reason = pl.lit(None, pl.String())
+    for condition, rule_id, field_name, text in reversed(checks):
+        text_expr = pl.lit(text) if isinstance(text, str) else text
+        rule = pl.when(condition).then(pl.lit(rule_id)).otherwise(rule)
+        field = pl.when(condition).then(pl.lit(field_name)).otherwise(field)
+        reason = pl.when(condition).then(text_expr).otherwise(reason)
+    return [rule.alias("fout_regel"), field.alias("fout_veld"), reason.alias("fout_reden")]
+
+
+def shown(value: pl.Expr, limit: int = 40) -> pl.Expr:
+    """A value quoted for an error text, cut short; never used for identity fields."""
+    return pl.concat_str(pl.lit("'"), value.fill_null("").str.slice(0, limit), pl.lit("'"))
+
+
+def time_minutes(value: pl.Expr) -> pl.Expr:
+    """``HH:MM`` as minutes after midnight (null when malformed)."""
+    valid = value.str.contains(TIME_PATTERN)
+    minutes = value.str.slice(0, 2).cast(pl.Int32, strict=False) * 60 + value.str.slice(3, 2).cast(
+        pl.Int32, strict=False
+    )
+    return pl.when(valid).then(minutes).otherwise(None)
+
+
+def strict_date(value: pl.Expr) -> pl.Expr:
+    """``YYYY-MM-DD`` as a date (null when malformed or not a real date)."""
+    return (
+        pl.when(value.str.contains(DATE_PATTERN))
+        .then(value.str.to_date("%Y-%m-%d", strict=False))
+        .otherwise(None)
+    )

@@ -1,0 +1,130 @@
+"""The ``verzuim`` command: one verb per job, thin, calling the layers of the gateway.
+
+Exit codes: 0 when the job completed (also with rejected rows or meldingen, which are reported),
+2 for unusable arguments, configuration or input files, with a message that says what to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from gateway.errors import GatewayError
+from gateway.pipeline import PrecheckRun, run_precheck
+from gateway.render import precheck_json, print_precheck_table
+
+app = typer.Typer(
+    help="verzuim-gateway: meld ongeoorloofd verzuim bij DUO (machinekoppeling).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+USAGE_ERROR = 2
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def _fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"fout: {message}", markup=False, highlight=False)
+    raise typer.Exit(USAGE_ERROR)
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--as-of {value!r}: verwacht een datum JJJJ-MM-DD")
+
+
+ExistingFile = Annotated[Path, typer.Option(exists=True, dir_okay=False, readable=True)]
+
+
+@app.command()
+def precheck(
+    school: Annotated[Path, typer.Option(help="schoolbestand (TOML)")],
+    students: Annotated[Path, typer.Option(help="leerlingen.csv")],
+    registrations: Annotated[list[Path], typer.Option(help="lesregistraties.csv (herhaalbaar)")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="peildatum JJJJ-MM-DD (standaard: laatste datum)")
+    ] = None,
+    history: Annotated[Path | None, typer.Option(help="eerder verstuurde meldingen (JSON)")] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table of json")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Pas het regelboek toe op een export en toon de voorgestelde meldingen.
+
+    Voorbeeld:
+
+      verzuim precheck --school school.toml --students leerlingen.csv
+      --registrations lesregistraties.csv --as-of 2024-10-20 --format json
+    """
+    for path in (school, students, *registrations, *([history] if history else [])):
+        if not path.is_file():
+            _fail(f"{path}: bestand niet gevonden")
+    outcome = _run(lambda: run_precheck(school, students, registrations, _as_of(as_of), history))
+    if output_format is OutputFormat.JSON:
+        json.dump(precheck_json(outcome.result, outcome.stats), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print_precheck_table(Console(), outcome.result, outcome.stats)
+
+
+@app.command()
+def sample(out: Annotated[Path, typer.Option(help="map voor de voorbeeldschool")]) -> None:
+    """Schrijf de voorbeeldschool (school.toml, leerlingen.csv, lesregistraties.csv,
+    meldingen.json) in een map.
+
+    Voorbeeld: verzuim sample --out voorbeeld
+    """
+    from gateway.sample.generate import write_sample_school
+
+    files = write_sample_school(out)
+    Console().print(f"voorbeeldschool geschreven in {files.school.parent}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="map voor de uitvoer")] = Path("demo-output"),
+) -> None:
+    """Draai de hoofdtaak op de ingebouwde standaardinstellingen: de voorbeeldschool door de
+    pre-check, als tabel op het scherm en als JSON in de uitvoermap.
+
+    Voorbeeld: verzuim demo --out demo-output
+    """
+    from gateway.sample.generate import write_sample_school
+
+    files = write_sample_school(out / "voorbeeldschool")
+    outcome = _run(
+        lambda: run_precheck(
+            files.school, files.leerlingen, [files.lesregistraties], None, files.meldingen
+        )
+    )
+    console = Console()
+    print_precheck_table(console, outcome.result, outcome.stats)
+    target = out / "precheck.json"
+    target.write_text(
+        json.dumps(precheck_json(outcome.result, outcome.stats), ensure_ascii=False, indent=2),
+        encoding="utf-8",
+    )
+    console.print(f"JSON geschreven naar {target}")
+
+
+def _run(job: Callable[[], PrecheckRun]) -> PrecheckRun:
+    try:
+        return job()
+    except GatewayError as exc:
+        _fail(str(exc))

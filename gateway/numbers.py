@@ -1,0 +1,56 @@
+"""Checks of the numbers that identify pupils and schools (DOMAIN.md glossary; rules V01, V13).
+
+The checks are strict about the form the DUO interface uses: exactly nine digits for a BSN or
+onderwijsnummer (no padding of shorter numbers, no separators), and an upper-case BRIN. Error texts
+never repeat the number itself, so they are safe to log and store.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum.nl import bsn as stdnum_bsn
+from stdnum.nl import onderwijsnummer as stdnum_onderwijsnummer
+
+_NINE_DIGITS = re.compile(r"[0-9]{9}")
+_BRIN = re.compile(r"[0-9]{2}[A-Z0-9]{2}")
+_VESTIGING = re.compile(r"[0-9]{2}")
+
+
+def is_bsn(value: str) -> bool:
+    """V01: nine digits passing the 11-check (sum(d1*9 .. d8*2) - d9 divisible by 11), not zero."""
+    return bool(_NINE_DIGITS.fullmatch(value)) and bool(stdnum_bsn.is_valid(value))
+
+
+def is_onderwijsnummer(value: str) -> bool:
+    """V01: nine digits starting with ``10`` whose weighted sum leaves remainder 5."""
+    return bool(_NINE_DIGITS.fullmatch(value)) and bool(stdnum_onderwijsnummer.is_valid(value))
+
+
+def identity_problem(bsn: str, onderwijsnummer: str) -> str | None:
+    """V01: why a pupil is not identified, or None when the BSN or onderwijsnummer is valid.
+
+    A valid BSN wins; without one, a valid onderwijsnummer identifies the pupil. The returned text
+    names the field and the check, never the number.
+    """
+    if bsn and is_bsn(bsn):
+        return None
+    if onderwijsnummer and is_onderwijsnummer(onderwijsnummer):
+        return None
+    if bsn and onderwijsnummer:
+        return "BSN voldoet niet aan de elfproef en het onderwijsnummer is ook ongeldig"
+    if bsn:
+        return "BSN voldoet niet aan de elfproef (9 cijfers) en er is geen onderwijsnummer"
+    if onderwijsnummer:
+        return "onderwijsnummer is ongeldig (9 cijfers, begint met 10, elfproef rest 5)"
+    return "geen BSN en geen onderwijsnummer"
+
+
+def is_brin(value: str) -> bool:
+    """V13: a BRIN is two digits followed by two capitals or digits."""
+    return bool(_BRIN.fullmatch(value))
+
+
+def is_vestiging(value: str) -> bool:
+    """V13: the vestiging number that makes a BRIN6 is two digits."""
+    return bool(_VESTIGING.fullmatch(value))

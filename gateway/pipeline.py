@@ -1,0 +1,66 @@
+"""The pre-check job: read an export, reduce it to day facts, apply the rule book.
+
+This is the composition the CLI and (later) the service call; the rule book itself stays pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from adapters.canonical import ReadStats, read_export
+from gateway.history import load_history
+from gateway.model import KnownMelding, PrecheckResult, SchoolConfig, Warning
+from gateway.rules.dayfacts import day_facts, last_date
+from gateway.rules.precheck import precheck
+from gateway.school import load_school
+
+
+@dataclass(frozen=True, slots=True)
+class PrecheckRun:
+    """The outcome of one pre-check job: the rule book's result and the row accounting."""
+
+    school: SchoolConfig
+    result: PrecheckResult
+    stats: tuple[ReadStats, ...]
+
+
+def run_precheck(
+    school_path: Path,
+    students_path: Path,
+    registration_paths: Sequence[Path],
+    as_of: dt.date | None = None,
+    history_path: Path | None = None,
+) -> PrecheckRun:
+    """Read, check and assess. Input rejections and warnings come first in the result.
+
+    The peildatum is ``as_of`` or else the last date in the accepted registrations; registrations
+    after it are ignored with W-PEILDATUM (DOMAIN.md 4.3).
+    """
+    school = load_school(school_path)
+    known: list[KnownMelding] = load_history(history_path) if history_path else []
+    export = read_export(school, students_path, registration_paths)
+    peildatum = as_of or last_date(export.registrations)
+    warnings: list[Warning] = list(export.warnings)
+    if peildatum is None:
+        result = PrecheckResult(peildatum=None, meldingen=())
+    else:
+        facts = day_facts(export.registrations, school.eenheid, peildatum)
+        if facts.after_peildatum:
+            warnings.append(
+                Warning(
+                    regel="W-PEILDATUM",
+                    reden=f"{facts.after_peildatum} registraties na de peildatum {peildatum} "
+                    "genegeerd",
+                    datum=peildatum,
+                )
+            )
+        result = precheck(school, export.students, facts.per_pupil, known, peildatum)
+    result = replace(
+        result,
+        afwijzingen=(*export.rejections, *result.afwijzingen),
+        waarschuwingen=(*warnings, *result.waarschuwingen),
+    )
+    return PrecheckRun(school, result, tuple(export.stats))

@@ -1,0 +1,165 @@
+"""Presenting a pre-check: one JSON object for machines, a table with totals for people."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from adapters.canonical import ReadStats
+from gateway.model import Melding, PrecheckResult, Rejection, Warning, Wijziging
+
+MAX_LISTED = 50
+
+
+def _day(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def melding_json(melding: Melding) -> dict[str, Any]:
+    return {
+        "leerlingnummer": melding.leerlingnummer,
+        "soort": melding.soort.value,
+        "code": melding.code.value,
+        "herhaal": melding.herhaal,
+        "begindatum": _day(melding.begindatum),
+        "einddatum": _day(melding.einddatum),
+        "eenheid": melding.eenheid.value,
+        "uren": melding.uren,
+        "uiterste_meldingsdatum": _day(melding.uiterste_meldingsdatum),
+        "regels": list(melding.regels),
+        "dagen": [
+            {
+                "datum": _day(day.datum),
+                "hele_dag": day.hele_dag,
+                "lesuren": list(day.lesuren),
+                "uren": day.uren,
+            }
+            for day in melding.dagen
+        ],
+    }
+
+
+def wijziging_json(change: Wijziging) -> dict[str, Any]:
+    return {
+        "leerlingnummer": change.leerlingnummer,
+        "code": change.code.value,
+        "begindatum": _day(change.begindatum),
+        "einddatum": _day(change.einddatum),
+        "nummer": change.nummer or None,
+        "regels": list(change.regels),
+    }
+
+
+def rejection_json(rejection: Rejection) -> dict[str, Any]:
+    return {
+        "regel": rejection.regel,
+        "bestand": rejection.bestand,
+        "regelnummer": rejection.regelnummer,
+        "veld": rejection.veld,
+        "leerlingnummer": rejection.leerlingnummer,
+        "reden": rejection.reden,
+    }
+
+
+def warning_json(warning: Warning) -> dict[str, Any]:
+    return {
+        "regel": warning.regel,
+        "leerlingnummer": warning.leerlingnummer,
+        "datum": _day(warning.datum),
+        "bestand": warning.bestand,
+        "regelnummer": warning.regelnummer,
+        "veld": warning.veld,
+        "reden": warning.reden,
+    }
+
+
+def stats_json(stats: ReadStats) -> dict[str, Any]:
+    return {
+        "bestand": stats.bestand,
+        "tekenset": stats.encoding,
+        "gelezen": stats.read,
+        "geaccepteerd": stats.accepted,
+        "afgewezen": stats.rejected,
+        "van_afgewezen_leerlingen": stats.of_rejected_pupils,
+    }
+
+
+def precheck_json(result: PrecheckResult, stats: Sequence[ReadStats] = ()) -> dict[str, Any]:
+    """The ``--format json`` document of ``verzuim precheck``."""
+    return {
+        "peildatum": _day(result.peildatum),
+        "meldingen": [melding_json(m) for m in result.meldingen],
+        "wijzigingen": [wijziging_json(c) for c in result.wijzigingen],
+        "afwijzingen": [rejection_json(r) for r in result.afwijzingen],
+        "waarschuwingen": [warning_json(w) for w in result.waarschuwingen],
+        "bestanden": [stats_json(s) for s in stats],
+    }
+
+
+def print_precheck_table(
+    console: Console, result: PrecheckResult, stats: Sequence[ReadStats] = ()
+) -> None:
+    """One line per melding sorted by pupil and date, then totals, changes, rejections, warnings."""
+    peildatum = _day(result.peildatum) or "onbekend (geen bruikbare registraties)"
+    table = Table(title=f"Voorgestelde meldingen, peildatum {peildatum}", title_justify="left")
+    for column in ("leerling", "soort", "code", "van", "tot", "uren", "uiterlijk", "regels"):
+        table.add_column(column, justify="right" if column == "uren" else "left")
+    for m in result.meldingen:
+        table.add_row(
+            m.leerlingnummer,
+            m.soort.value + (" (herhaal)" if m.herhaal else ""),
+            m.code.value,
+            _day(m.begindatum),
+            _day(m.einddatum) or "open",
+            "-" if m.uren is None else f"{m.uren:.2f} {m.eenheid.value}",
+            _day(m.uiterste_meldingsdatum),
+            " ".join(m.regels),
+        )
+    console.print(table)
+    per_code = Counter(m.code.value for m in result.meldingen)
+    pupils = len({m.leerlingnummer for m in result.meldingen})
+    codes = ", ".join(f"{code} {count}" for code, count in sorted(per_code.items())) or "geen"
+    console.print(f"Totaal: {len(result.meldingen)} meldingen voor {pupils} leerlingen ({codes})")
+    for change in result.wijzigingen:
+        console.print(
+            f"Wijziging {' '.join(change.regels)}: leerling {change.leerlingnummer}, "
+            f"{change.code.value} vanaf {change.begindatum} krijgt einddatum {change.einddatum}"
+        )
+    for item in stats:
+        console.print(
+            f"{item.bestand} ({item.encoding}): {item.read} rijen gelezen = {item.accepted} "
+            f"geaccepteerd + {item.rejected} afgewezen + {item.of_rejected_pupils} van "
+            "afgewezen leerlingen"
+        )
+    _print_issues(console, "Afwijzingen", result.afwijzingen)
+    _print_issues(console, "Waarschuwingen", result.waarschuwingen)
+
+
+def _print_issues(console: Console, title: str, items: Sequence[Rejection | Warning]) -> None:
+    if not items:
+        return
+    per_rule = Counter(item.regel for item in items)
+    console.print(
+        f"{title}: {len(items)} ("
+        + ", ".join(f"{rule} {count}" for rule, count in sorted(per_rule.items()))
+        + ")"
+    )
+    for item in items[:MAX_LISTED]:
+        where = ", ".join(
+            part
+            for part in (
+                item.bestand,
+                f"regel {item.regelnummer}" if item.regelnummer else None,
+                f"veld {item.veld}" if item.veld else None,
+                f"leerling {item.leerlingnummer}" if item.leerlingnummer else None,
+            )
+            if part
+        )
+        console.print(f"  [{item.regel}] {where}: {item.reden}", markup=False, highlight=False)
+    if len(items) > MAX_LISTED:
+        console.print(f"  ... en {len(items) - MAX_LISTED} meer (zie --format json)")

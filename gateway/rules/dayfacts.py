@@ -1,0 +1,164 @@
+"""From registrations to day facts: F1 (minutes, duplicates), F2 (what counts) and F3 (unit).
+
+Registrations travel between the readers and the rule book as a polars DataFrame with the columns
+of ``REGISTRATION_SCHEMA`` (times as minutes after midnight, local time). ``day_facts`` reduces
+them to one ``DayFact`` per pupil and date that has something the rules look at, so that millions
+of lesson rows become a few hundred thousand pupil-days. The schooldag and obligation parts of F2
+are applied by ``PupilTimeline``, which knows the calendar and the birth date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from gateway.model import Categorie, DayFact, Eenheid, Registration, Status
+
+STATUS = pl.Enum([status.value for status in Status])
+GEOORLOOFD = pl.Enum(["", "J", "N"])  # "" = not yet known
+CATEGORIE = pl.Enum(["", *(categorie.value for categorie in Categorie)])
+REGISTRATION_SCHEMA: dict[str, pl.DataType] = {
+    "leerlingnummer": pl.String(),
+    "datum": pl.Date(),
+    "begin": pl.Int16(),  # minutes after midnight
+    "eind": pl.Int16(),
+    "status": STATUS,
+    "geoorloofd": GEOORLOOFD,
+    "categorie": CATEGORIE,
+    "lesuur": pl.Int8(),  # 1-12 or null
+    "volgorde": pl.Int64(),  # input order: the later row wins (F1)
+}
+MAX_MINUTES = 720  # F1
+LESUUR_MINUTES = 60  # F3
+
+
+@dataclass(frozen=True, slots=True)
+class DayFacts:
+    """Day facts per leerlingnummer (dates ascending) and the rows ignored after the peildatum."""
+
+    per_pupil: dict[str, list[DayFact]]
+    after_peildatum: int
+
+
+def minutes_problem(begin: int, end: int) -> str | None:
+    """F1: a registration lasts 1 to 720 minutes (``eindtijd - begintijd``)."""
+    minutes = end - begin
+    if minutes < 1:
+        return "eindtijd ligt niet na de begintijd (F1)"
+    if minutes > MAX_MINUTES:
+        return f"registratie duurt {minutes} minuten, meer dan {MAX_MINUTES} (F1)"
+    return None
+
+
+def registration_frame(registrations: Iterable[Registration]) -> pl.DataFrame:
+    """The frame of already-typed registrations (API payloads, tests), in the given order.
+
+    The caller has applied F1 (``minutes_problem``) to each registration.
+    """
+    rows = [
+        (
+            reg.leerlingnummer,
+            reg.datum,
+            reg.begintijd.hour * 60 + reg.begintijd.minute,
+            reg.eindtijd.hour * 60 + reg.eindtijd.minute,
+            reg.status.value,
+            "" if reg.geoorloofd is None else ("J" if reg.geoorloofd else "N"),
+            "" if reg.categorie is None else reg.categorie.value,
+            reg.lesuur,
+            index,
+        )
+        for index, reg in enumerate(registrations)
+    ]
+    return pl.DataFrame(rows, schema=REGISTRATION_SCHEMA, orient="row")
+
+
+def last_date(frame: pl.DataFrame) -> dt.date | None:
+    """The default peildatum: the last date in the registrations (DOMAIN.md 4.3)."""
+    value = frame.get_column("datum").max()
+    return value if isinstance(value, dt.date) else None
+
+
+def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayFacts:
+    """Reduce registrations to day facts up to the peildatum.
+
+    F1: identical registrations (same pupil, date, begin and end) count once, the later row wins.
+    F2: absent (AFWEZIG or VERWIJDERD) and not excused (geoorloofd N or empty) counts, unless the
+    categorie is LUXE (then R-LUXE reports it); TE_LAAT never counts but feeds R-SIGNAAL when not
+    excused. F3: in lesuren a lesson of at most 60 minutes weighs 60, a longer one its minutes; in
+    klokuren every registration weighs its minutes. Only pupil-days with counted absence, luxe
+    absence or late arrivals are returned.
+    """
+    after = frame.filter(pl.col("datum") > peildatum).height
+    minutes = (pl.col("eind") - pl.col("begin")).cast(pl.Int32)
+    weight = (
+        pl.max_horizontal(minutes, pl.lit(LESUUR_MINUTES, pl.Int32))
+        if eenheid is Eenheid.LESUREN
+        else minutes
+    )
+    absent = pl.col("status").is_in([Status.AFWEZIG.value, Status.VERWIJDERD.value]) & (
+        pl.col("geoorloofd") != "J"
+    )
+    luxe = absent & (pl.col("categorie") == "LUXE")
+    counted = absent & (pl.col("categorie") != "LUXE")
+    late = (pl.col("status") == Status.TE_LAAT.value) & (pl.col("geoorloofd") != "J")
+    present = pl.col("status").is_in([Status.AANWEZIG.value, Status.TE_LAAT.value])
+    grouped = (
+        frame.lazy()
+        .filter(pl.col("datum") <= peildatum)
+        .sort("volgorde")
+        .unique(subset=["leerlingnummer", "datum", "begin", "eind"], keep="last")
+        .with_columns(
+            minutes=minutes,
+            weight=weight,
+            counted=counted,
+            luxe=luxe,
+            late=late,
+            present=present,
+        )
+        .group_by("leerlingnummer", "datum")
+        .agg(
+            absent_units=pl.col("weight").filter("counted").sum(),
+            absent_minutes=pl.col("minutes").filter("counted").sum(),
+            unknown=(pl.col("counted") & (pl.col("geoorloofd") == "")).sum(),
+            luxe_units=pl.col("weight").filter("luxe").sum(),
+            late=pl.col("late").sum(),
+            present=pl.col("present").any(),
+            lessons=pl.col("lesuur").filter("counted").drop_nulls().unique().sort(),
+            luxe_lessons=pl.col("lesuur").filter("luxe").drop_nulls().unique().sort(),
+        )
+        .filter((pl.col("absent_units") > 0) | (pl.col("luxe_units") > 0) | (pl.col("late") > 0))
+        .sort("leerlingnummer", "datum")
+        .collect()
+    )
+    per_pupil: dict[str, list[DayFact]] = defaultdict(list)
+    for row in grouped.iter_rows():
+        (
+            pupil,
+            datum,
+            units,
+            mins,
+            unknown,
+            luxe_units,
+            late_count,
+            is_present,
+            lessons,
+            luxe_lessons,
+        ) = row
+        per_pupil[pupil].append(
+            DayFact(
+                datum=datum,
+                absent_units=int(units),
+                absent_minutes=int(mins),
+                unknown=int(unknown),
+                luxe_units=int(luxe_units),
+                late=int(late_count),
+                present=bool(is_present),
+                lessons=tuple(lessons),
+                luxe_lessons=tuple(luxe_lessons),
+            )
+        )
+    return DayFacts(per_pupil=dict(per_pupil), after_peildatum=after)

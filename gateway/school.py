@@ -1,0 +1,209 @@
+"""The school configuration file (DOMAIN.md 4.1), read with ``tomllib`` and checked up front.
+
+Every problem is collected and reported at once, naming the file and the key, so that a school
+administrator can fix the file in one go. The melder's name and e-mail address are checked here
+(V07) and the BRIN's form (V13), because every melding the school sends inherits them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigError
+from gateway.model import Categorie, DateRange, Melder, SchoolConfig, Sector
+from gateway.numbers import is_brin, is_vestiging
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_SCHOOL_KEYS = {
+    "brin",
+    "vestiging",
+    "naam",
+    "sector",
+    "mbo_telt_lesuren",
+    "melden_18plus",
+    "te_laat_signaal",
+    "hele_dag_minuten",
+}
+_MELDER_KEYS = {"naam", "functie", "email", "telefoon"}
+_TOP_KEYS = {"school", "melder", "redencodes", "vakanties"}
+
+
+def load_school(path: Path) -> SchoolConfig:
+    """Read and check a school TOML file; raise ConfigError listing every problem found."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: schoolbestand niet gevonden") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: schoolbestand niet leesbaar: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: geen geldige TOML: {exc}") from None
+    return parse_school(raw, source=str(path))
+
+
+def parse_school(raw: Mapping[str, Any], source: str = "school.toml") -> SchoolConfig:
+    """Check an already parsed school configuration; raise ConfigError listing every problem."""
+    problems: list[str] = []
+    _unknown_keys(raw, _TOP_KEYS, "", problems)
+    school = _table(raw, "school", problems)
+    melder_raw = _table(raw, "melder", problems)
+    _unknown_keys(school, _SCHOOL_KEYS, "school.", problems)
+    _unknown_keys(melder_raw, _MELDER_KEYS, "melder.", problems)
+
+    brin = str(school.get("brin", "")).strip()
+    if not is_brin(brin):
+        problems.append(
+            "school.brin: verwacht 2 cijfers + 2 hoofdletters/cijfers, bijv. 99XX (V13)"
+        )
+    vestiging = str(school.get("vestiging", "00")).strip()
+    if not is_vestiging(vestiging):
+        problems.append("school.vestiging: verwacht 2 cijfers, bijv. 00 (V13)")
+    naam = str(school.get("naam", "")).strip()
+    if not naam:
+        problems.append("school.naam: ontbreekt")
+    sector = _sector(school.get("sector"), problems)
+    mbo_telt_lesuren = _bool(school, "mbo_telt_lesuren", False, "school.", problems)
+    melden_18plus = _bool(school, "melden_18plus", True, "school.", problems)
+    te_laat_signaal = _int(school, "te_laat_signaal", 0, 0, 1000, problems)
+    hele_dag_minuten: int | None = None
+    if "hele_dag_minuten" in school:
+        hele_dag_minuten = _int(school, "hele_dag_minuten", 0, 1, 720, problems)
+
+    melder = _melder(melder_raw, problems)
+    redencodes = _redencodes(raw.get("redencodes", {}), problems)
+    vakanties = _vakanties(raw.get("vakanties", []), problems)
+
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
+    assert sector is not None
+    return SchoolConfig(
+        brin=brin,
+        vestiging=vestiging,
+        naam=naam,
+        sector=sector,
+        melder=melder,
+        mbo_telt_lesuren=mbo_telt_lesuren,
+        melden_18plus=melden_18plus,
+        te_laat_signaal=te_laat_signaal,
+        hele_dag_minuten=hele_dag_minuten,
+        redencodes=redencodes,
+        vakanties=vakanties,
+    )
+
+
+def _table(raw: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[str, Any]:
+    value = raw.get(key)
+    if not isinstance(value, Mapping):
+        problems.append(f"[{key}]: tabel ontbreekt")
+        return {}
+    return value
+
+
+def _unknown_keys(
+    table: Mapping[str, Any], known: set[str], prefix: str, problems: list[str]
+) -> None:
+    for key in sorted(set(table) - known):
+        problems.append(
+            f"{prefix}{key}: onbekende sleutel (toegestaan: {', '.join(sorted(known))})"
+        )
+
+
+def _sector(value: Any, problems: list[str]) -> Sector | None:
+    try:
+        return Sector(str(value).lower())
+    except ValueError:
+        problems.append("school.sector: verwacht een van po, so, vo, vso, mbo")
+        return None
+
+
+def _bool(
+    table: Mapping[str, Any], key: str, default: bool, prefix: str, problems: list[str]
+) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        problems.append(f"{prefix}{key}: verwacht true of false")
+        return default
+    return value
+
+
+def _int(
+    table: Mapping[str, Any], key: str, default: int, low: int, high: int, problems: list[str]
+) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(f"school.{key}: verwacht een geheel getal van {low} tot en met {high}")
+        return default
+    return value
+
+
+def _melder(raw: Mapping[str, Any], problems: list[str]) -> Melder:
+    """V07: the melder's name and a valid e-mail address are required; lengths of DOMAIN.md 3.3."""
+    naam = str(raw.get("naam", "")).strip()
+    email = str(raw.get("email", "")).strip()
+    functie = str(raw.get("functie", "")).strip()
+    telefoon = str(raw.get("telefoon", "")).strip()
+    if not naam or len(naam) > 100:
+        problems.append("melder.naam: verplicht, hoogstens 100 tekens (V07)")
+    if not _EMAIL.fullmatch(email) or len(email) > 100:
+        problems.append(
+            "melder.email: verplicht, een geldig e-mailadres van hoogstens 100 tekens (V07)"
+        )
+    if len(functie) > 60:
+        problems.append("melder.functie: hoogstens 60 tekens")
+    if telefoon and not re.fullmatch(r"\+?[0-9 \-]{6,20}", telefoon):
+        problems.append("melder.telefoon: alleen cijfers, spaties, - en een voorloop-+")
+    return Melder(naam=naam, email=email, functie=functie, telefoon=telefoon)
+
+
+def _redencodes(raw: Any, problems: list[str]) -> tuple[tuple[str, Categorie], ...]:
+    if not isinstance(raw, Mapping):
+        problems.append("[redencodes]: verwacht een tabel code = categorie")
+        return ()
+    mapped: list[tuple[str, Categorie]] = []
+    allowed = ", ".join(c.value for c in Categorie)
+    for code, value in raw.items():
+        try:
+            mapped.append((str(code), Categorie(str(value).upper())))
+        except ValueError:
+            problems.append(f"redencodes.{code}: onbekende categorie, kies uit {allowed}")
+    return tuple(sorted(mapped))
+
+
+def _vakanties(raw: Any, problems: list[str]) -> tuple[DateRange, ...]:
+    if not isinstance(raw, list):
+        problems.append("[[vakanties]]: verwacht een lijst van tabellen met van en tot")
+        return ()
+    ranges: list[DateRange] = []
+    for index, item in enumerate(raw, start=1):
+        where = f"vakanties[{index}]"
+        if not isinstance(item, Mapping):
+            problems.append(f"{where}: verwacht een tabel met naam, van en tot")
+            continue
+        van = _date(item.get("van"))
+        tot = _date(item.get("tot"))
+        if van is None or tot is None:
+            problems.append(f"{where}: van en tot zijn verplicht, als datum JJJJ-MM-DD")
+            continue
+        if tot < van:
+            problems.append(f"{where}: tot ({tot}) ligt voor van ({van})")
+            continue
+        ranges.append(DateRange(van=van, tot=tot, naam=str(item.get("naam", ""))))
+    return tuple(sorted(ranges, key=lambda r: (r.van, r.tot)))
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
