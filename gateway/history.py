@@ -42,7 +42,7 @@ def _known(item: Any, where: str) -> KnownMelding:
     if not isinstance(leerlingnummer, str) or not leerlingnummer.strip():
         raise InputError(f"{where}, veld leerlingnummer: verplicht, tekst")
     try:
-        code = WireCode(item.get("code"))
+        code = WireCode(str(item.get("code")))
     except ValueError:
         codes = ", ".join(code.value for code in WireCode)
         raise InputError(f"{where}, veld code: verwacht een van {codes}") from None
