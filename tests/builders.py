@@ -115,3 +115,43 @@ def summary(result: PrecheckResult) -> list[tuple[str, str, dt.date, dt.date | N
         (m.code.value, "H" if m.herhaal else "", m.begindatum, m.einddatum, m.uren)
         for m in result.meldingen
     ]
+
+
+def partial_days(
+    days: Iterable[dt.date],
+    absent_lessons: int,
+    leerlingnummer: str = "231045",
+    slots: Sequence[tuple[dt.time, dt.time]] = FIFTY_MINUTE_LESSONS,
+    geoorloofd: bool | None = False,
+    categorie: Categorie | None = None,
+) -> list[Registration]:
+    """On each day the first ``absent_lessons`` lessons absent and the others present, so that
+    the day is not an afwezige dag (F6) and no run forms."""
+    registrations = []
+    for day in days:
+        for number, (begin, end) in enumerate(slots, start=1):
+            absent = number <= absent_lessons
+            registrations.append(
+                Registration(
+                    leerlingnummer=leerlingnummer,
+                    datum=day,
+                    begintijd=begin,
+                    eindtijd=end,
+                    status=Status.AFWEZIG if absent else Status.AANWEZIG,
+                    geoorloofd=geoorloofd if absent else None,
+                    categorie=categorie if absent else None,
+                    lesuur=number,
+                )
+            )
+    return registrations
+
+
+def blocks(minutes: int, count: int) -> list[tuple[dt.time, dt.time]]:
+    """``count`` consecutive slots of ``minutes`` from 08:00."""
+    slots = []
+    start = 8 * 60
+    for _ in range(count):
+        end = start + minutes
+        slots.append((dt.time(start // 60, start % 60), dt.time(end // 60, end % 60)))
+        start = end
+    return slots

@@ -28,18 +28,22 @@ class SchoolCalendar:
                 holidays.add(day)
                 day += ONE_DAY
         self._holidays = frozenset(holidays)
+        # Per-instance caches: a run asks the same few hundred dates again and again.
         self.window_end = lru_cache(maxsize=4096)(self._window_end)
+        self.is_schooldag = lru_cache(maxsize=4096)(self._is_schooldag)
+        self.next_schooldag = lru_cache(maxsize=4096)(self._next_schooldag)
 
     def is_holiday(self, day: dt.date) -> bool:
         return day in self._holidays
 
-    def is_schooldag(self, day: dt.date) -> bool:
+    def _is_schooldag(self, day: dt.date) -> bool:
+        """Monday to Friday and not inside a holiday."""
         return day.weekday() < 5 and day not in self._holidays
 
-    def next_schooldag(self, day: dt.date) -> dt.date:
+    def _next_schooldag(self, day: dt.date) -> dt.date:
         """The first schooldag after ``day``."""
         day += ONE_DAY
-        while not self.is_schooldag(day):
+        while not self._is_schooldag(day):
             day += ONE_DAY
         return day
 

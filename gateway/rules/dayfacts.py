@@ -30,7 +30,7 @@ REGISTRATION_SCHEMA: dict[str, pl.DataType] = {
     "geoorloofd": GEOORLOOFD,
     "categorie": CATEGORIE,
     "lesuur": pl.Int8(),  # 1-12 or null
-    "volgorde": pl.Int64(),  # input order: the later row wins (F1)
+    "volgorde": pl.Int64(),  # input position; frames are kept in this order (F1: later wins)
 }
 MAX_MINUTES = 720  # F1
 LESUUR_MINUTES = 60  # F3
@@ -82,6 +82,13 @@ def last_date(frame: pl.DataFrame) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
+def _lesson_bit(lesuur: pl.Expr) -> pl.Expr:
+    """Bit ``n`` for lesson number ``n`` (0 when unknown), so lessons aggregate with bitwise or."""
+    return lesuur.fill_null(0).replace_strict(
+        {n: (1 << n) if n else 0 for n in range(13)}, return_dtype=pl.Int32
+    )
+
+
 def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayFacts:
     """Reduce registrations to day facts up to the peildatum.
 
@@ -109,7 +116,6 @@ def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayF
     grouped = (
         frame.lazy()
         .filter(pl.col("datum") <= peildatum)
-        .sort("volgorde")
         .unique(subset=["leerlingnummer", "datum", "begin", "eind"], keep="last")
         .with_columns(
             minutes=minutes,
@@ -118,6 +124,7 @@ def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayF
             luxe=luxe,
             late=late,
             present=present,
+            lesson_bit=_lesson_bit(pl.col("lesuur")),
         )
         .group_by("leerlingnummer", "datum")
         .agg(
@@ -127,38 +134,15 @@ def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayF
             luxe_units=pl.col("weight").filter("luxe").sum(),
             late=pl.col("late").sum(),
             present=pl.col("present").any(),
-            lessons=pl.col("lesuur").filter("counted").drop_nulls().unique().sort(),
-            luxe_lessons=pl.col("lesuur").filter("luxe").drop_nulls().unique().sort(),
+            lesson_mask=pl.col("lesson_bit").filter("counted").bitwise_or().fill_null(0),
+            luxe_lesson_mask=pl.col("lesson_bit").filter("luxe").bitwise_or().fill_null(0),
         )
         .filter((pl.col("absent_units") > 0) | (pl.col("luxe_units") > 0) | (pl.col("late") > 0))
         .sort("leerlingnummer", "datum")
         .collect()
     )
     per_pupil: dict[str, list[DayFact]] = defaultdict(list)
-    for row in grouped.iter_rows():
-        (
-            pupil,
-            datum,
-            units,
-            mins,
-            unknown,
-            luxe_units,
-            late_count,
-            is_present,
-            lessons,
-            luxe_lessons,
-        ) = row
-        per_pupil[pupil].append(
-            DayFact(
-                datum=datum,
-                absent_units=int(units),
-                absent_minutes=int(mins),
-                unknown=int(unknown),
-                luxe_units=int(luxe_units),
-                late=int(late_count),
-                present=bool(is_present),
-                lessons=tuple(lessons),
-                luxe_lessons=tuple(luxe_lessons),
-            )
-        )
+    make = DayFact._make
+    for pupil, *values in grouped.iter_rows():
+        per_pupil[pupil].append(make(values))
     return DayFacts(per_pupil=dict(per_pupil), after_peildatum=after)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.model import Melding, Soort, VerzuimDag, WireCode
+from gateway.model import Melding, Soort, VerzuimDag, WireCode, lessons_of
 from gateway.rules.melding_factory import period_melding
 from gateway.rules.timeline import PupilTimeline, SignalDay, to_uren
 
@@ -30,7 +30,7 @@ def luxe_meldingen(timeline: PupilTimeline) -> list[Melding]:
                 VerzuimDag(
                     day.datum,
                     day.whole_day,
-                    () if day.whole_day else day.lessons,
+                    () if day.whole_day else lessons_of(day.lesson_mask),
                     to_uren(day.amount),
                 )
                 for day in period

@@ -11,22 +11,22 @@ import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from gateway.model import DayFact, Obligation, SchoolConfig, Student, VerzuimDag
+from gateway.model import DayFact, Obligation, SchoolConfig, Student, VerzuimDag, lessons_of
 from gateway.rules.calendar import SchoolCalendar
 from gateway.rules.obligation import ObligationPeriods
 from gateway.rules.windows import WindowCounter
 
 
-@dataclass(frozen=True, slots=True)
-class CountedDay:
+class CountedDay(NamedTuple):
     """A date with unit-minutes that count (F2, F3), and whether it is an afwezige dag (F6)."""
 
     datum: dt.date
     units: int
     minutes: int
     afwezig: bool
-    lessons: tuple[int, ...]
+    lesson_mask: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +51,12 @@ class Run:
         return isinstance(day, dt.date) and self.first <= day <= self.last
 
 
-@dataclass(frozen=True, slots=True)
-class SignalDay:
+class SignalDay(NamedTuple):
     """A date with counted luxe absence (R-LUXE) or unexcused late arrivals (R-SIGNAAL)."""
 
     datum: dt.date
     amount: int
-    lessons: tuple[int, ...] = ()
+    lesson_mask: int = 0
     whole_day: bool = False
 
 
@@ -91,14 +90,18 @@ class PupilTimeline:
                 )
                 counted.append(
                     CountedDay(
-                        fact.datum, fact.absent_units, fact.absent_minutes, afwezig, fact.lessons
+                        fact.datum,
+                        fact.absent_units,
+                        fact.absent_minutes,
+                        afwezig,
+                        fact.lesson_mask,
                     )
                 )
                 if fact.unknown:
                     unknown.append(fact.datum)
             if fact.luxe_units > 0:
                 luxe.append(
-                    SignalDay(fact.datum, fact.luxe_units, fact.luxe_lessons, not fact.present)
+                    SignalDay(fact.datum, fact.luxe_units, fact.luxe_lesson_mask, not fact.present)
                 )
             if fact.late > 0:
                 late.append(SignalDay(fact.datum, fact.late))
@@ -156,7 +159,10 @@ class PupilTimeline:
         stop = bisect.bisect_right(self._dates, last)
         return tuple(
             VerzuimDag(
-                day.datum, day.afwezig, () if day.afwezig else day.lessons, to_uren(day.units)
+                day.datum,
+                day.afwezig,
+                () if day.afwezig else lessons_of(day.lesson_mask),
+                to_uren(day.units),
             )
             for day in self.counted[start:stop]
         )
