@@ -108,8 +108,23 @@ def read_export(
     for read in reads:
         rejections.extend(read.rejections)
     rejections.extend(pupil_rejections)
-    warnings = [*identity_warnings, *(w for read in reads for w in read.warnings)]
+    warnings = [
+        *_encoding_warnings(student_stats),
+        *identity_warnings,
+        *(w for read in reads for w in read.warnings),
+    ]
     return CanonicalExport(resolved, frame, rejections, warnings, stats)
+
+
+def _encoding_warnings(stats: ReadStats) -> list[Warning]:
+    """W-TEKENSET when a file was read as Windows-1252 instead of UTF-8."""
+    if stats.encoding != CP1252:
+        return []
+    return [
+        Warning(
+            "W-TEKENSET", "gelezen als Windows-1252 (geen geldige UTF-8)", bestand=stats.bestand
+        )
+    ]
 
 
 # -- leerlingen.csv -----------------------------------------------------------------------------
@@ -244,16 +259,12 @@ def read_registrations(path: Path, school: SchoolConfig, file_index: int = 0) ->
         unknown.append(_unknown_codes(header, school, good))
     if header is None:
         raise InputError(f"{source}: bestand is leeg, verwacht een kopregel (I-KOP)")
-    warnings = _code_warnings(unknown, source)
-    if encoding == CP1252:
-        warnings.append(
-            Warning("W-TEKENSET", "gelezen als Windows-1252 (geen geldige UTF-8)", bestand=source)
-        )
     frame = (
         pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=REGISTRATION_SCHEMA)
     )
     identity = pl.concat(identities, how="vertical") if identities else _EMPTY_IDENTITIES
     stats = ReadStats(source, encoding, read, accepted, read - accepted)
+    warnings = [*_code_warnings(unknown, source), *_encoding_warnings(stats)]
     return _RegistrationsRead(frame, identity, rejections, warnings, stats)
 
 

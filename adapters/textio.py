@@ -1,12 +1,14 @@
 """Reading text exports: encoding detection and line-numbered chunks (DOMAIN.md 5).
 
-UTF-8 with or without BOM is read as such; a file that is not valid UTF-8 in its first block is
+UTF-8 with or without BOM is read as such; a file whose first block is not mostly valid UTF-8 is
 read as Windows-1252, the encoding of older Windows exports. A line that breaks the detected
 encoding later on is reported on its own, so one bad byte never stops the rest of the file.
 """
 
 from __future__ import annotations
 
+import codecs
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,8 @@ UTF8 = "utf-8"
 CP1252 = "windows-1252"
 BOM = b"\xef\xbb\xbf"
 CHUNK_BYTES = 16 * 1024 * 1024
+_INVALID_RUN = re.compile("[\udc80-\udcff]+")
+_MULTI_BYTE = re.compile("[^\x00-\x7f\udc80-\udcff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +43,22 @@ class Chunk:
 
 def detect_encoding(sample: bytes) -> str:
     """UTF-8 when the sample decodes as UTF-8 (a cut multi-byte character at its end allowed),
-    Windows-1252 otherwise."""
+    or when its valid multi-byte UTF-8 characters are at least as many as its invalid byte
+    sequences (a UTF-8 export with a stray bad line: that line is reported, the rest is read as
+    UTF-8); Windows-1252 otherwise.
+
+    Windows-1252 text practically never forms valid multi-byte UTF-8 sequences, so an export in
+    that encoding has invalid sequences and no valid ones.
+    """
     if sample.startswith(BOM):
         return UTF8
-    try:
-        sample.decode(UTF8)
-    except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 3:
-            return CP1252
-    return UTF8
+    # surrogateescape turns each invalid byte into one lone surrogate; the incremental decoder
+    # keeps back a multi-byte character cut at the end of the sample.
+    decoder = codecs.getincrementaldecoder(UTF8)(errors="surrogateescape")
+    text = decoder.decode(sample, final=False)
+    invalid = len(_INVALID_RUN.findall(text))
+    valid = len(_MULTI_BYTE.findall(text))
+    return UTF8 if valid >= invalid else CP1252
 
 
 def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[str, Iterator[Chunk]]:

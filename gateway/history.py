@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from gateway.errors import InputError
 from gateway.model import DuoStatus, KnownMelding, WireCode
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def load_history(path: Path) -> list[KnownMelding]:
@@ -29,6 +32,7 @@ def load_history(path: Path) -> list[KnownMelding]:
 
 
 def parse_history(raw: Any, source: str = "history") -> list[KnownMelding]:
+    """Check already parsed history JSON; raise InputError naming the item and field."""
     items = raw.get("meldingen") if isinstance(raw, dict) else raw
     if not isinstance(items, list):
         raise InputError(f"{source}: verwacht een lijst van meldingen of {{'meldingen': [...]}}")
@@ -50,21 +54,26 @@ def _known(item: Any, where: str) -> KnownMelding:
         status = DuoStatus(item.get("status", "R"))
     except ValueError:
         raise InputError(f"{where}, veld status: verwacht een van R B G K I D") from None
+    herhaal = item.get("herhaal", False)
+    if not isinstance(herhaal, bool):
+        raise InputError(f"{where}, veld herhaal: verwacht true of false")
+    einddatum = item.get("einddatum")
     return KnownMelding(
         leerlingnummer=leerlingnummer.strip(),
         code=code,
-        begindatum=_date(item.get("begindatum"), f"{where}, veld begindatum", required=True),
-        einddatum=_date(item.get("einddatum"), f"{where}, veld einddatum", required=False),
+        begindatum=_date(item.get("begindatum"), f"{where}, veld begindatum"),
+        einddatum=None if einddatum is None else _date(einddatum, f"{where}, veld einddatum"),
         status=status,
-        herhaal=bool(item.get("herhaal", False)),
+        herhaal=herhaal,
         nummer=str(item.get("nummer") or ""),
     )
 
 
-def _date(value: Any, where: str, required: bool) -> Any:
-    if value is None and not required:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError(f"{where}: verwacht een datum JJJJ-MM-DD") from None
+def _date(value: Any, where: str) -> dt.date:
+    """A ``JJJJ-MM-DD`` string as a date; numbers, ``20240902`` and week dates are refused."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InputError(f"{where}: verwacht een datum JJJJ-MM-DD")

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -14,6 +15,9 @@ from adapters.canonical import ReadStats
 from gateway.model import Melding, PrecheckResult, Rejection, Warning, Wijziging
 
 MAX_LISTED = 50
+_DATE_COLUMNS = ("van", "tot", "uiterlijk")
+_WHOLE_COLUMNS = ("leerling", "code", "uren", *_DATE_COLUMNS)  # never cut, also at 80 columns
+_DATE_WIDTH = len("2024-09-02")
 
 
 def _day(value: dt.date | None) -> str | None:
@@ -106,17 +110,29 @@ def print_precheck_table(
 ) -> None:
     """One line per melding sorted by pupil and date, then totals, changes, rejections, warnings."""
     peildatum = _day(result.peildatum) or "onbekend (geen bruikbare registraties)"
-    table = Table(title=f"Voorgestelde meldingen, peildatum {peildatum}", title_justify="left")
+    units = sorted({m.eenheid.value for m in result.meldingen})
+    title = f"Voorgestelde meldingen, peildatum {peildatum}" + (
+        f" (uren in {', '.join(units)})" if units else ""
+    )
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False
+    )
     for column in ("leerling", "soort", "code", "van", "tot", "uren", "uiterlijk", "regels"):
-        table.add_column(column, justify="right" if column == "uren" else "left")
-    for m in result.meldingen:
+        table.add_column(
+            column,
+            justify="right" if column == "uren" else "left",
+            no_wrap=column in _WHOLE_COLUMNS,
+            min_width=_DATE_WIDTH if column in _DATE_COLUMNS else None,
+            overflow="fold",
+        )
+    for m in sorted(result.meldingen, key=lambda m: (m.leerlingnummer, m.begindatum)):
         table.add_row(
             m.leerlingnummer,
-            m.soort.value + (" (herhaal)" if m.herhaal else ""),
+            m.soort.value + (" herhaal" if m.herhaal else ""),
             m.code.value,
             _day(m.begindatum),
             _day(m.einddatum) or "open",
-            "-" if m.uren is None else f"{m.uren:.2f} {m.eenheid.value}",
+            "-" if m.uren is None else f"{m.uren:.2f}",
             _day(m.uiterste_meldingsdatum),
             " ".join(m.regels),
         )

@@ -19,6 +19,7 @@ from gateway.model import Categorie, DateRange, Melder, SchoolConfig, Sector
 from gateway.numbers import is_brin, is_vestiging
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SCHOOL_KEYS = {
     "brin",
     "vestiging",
@@ -197,11 +198,12 @@ def _vakanties(raw: Any, problems: list[str]) -> tuple[DateRange, ...]:
 
 
 def _date(value: Any) -> dt.date | None:
+    """A TOML date or a ``JJJJ-MM-DD`` string; a date-time, ``20241019`` or a week date is not."""
     if isinstance(value, dt.datetime):
         return None
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
