@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import polars as pl
 
 from adapters.textio import BOM, UTF8, detect_encoding
 
-BLOCK_BYTES = 16 * 1024 * 1024
+BLOCK_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +50,13 @@ class SplitBlock:
     read: int
 
 
-def file_blocks(path: Path, block_bytes: int = BLOCK_BYTES) -> tuple[str, Iterator[Block]]:
-    """The detected encoding of ``path`` and its blocks of whole lines (BOM dropped, CRLF as LF)."""
+def file_blocks(path: Path, block_bytes: int | None = None) -> tuple[str, Iterator[Block]]:
+    """The detected encoding of ``path`` and its blocks of whole lines (BOM dropped, CRLF as LF).
+
+    ``block_bytes`` defaults to ``BLOCK_BYTES``; the encoding is detected on the first block (at
+    most 1 MiB).
+    """
+    block_bytes = block_bytes or BLOCK_BYTES
     with path.open("rb") as handle:
         sample = handle.read(min(block_bytes, 1024 * 1024))
     return detect_encoding(sample), _blocks(path, block_bytes)
@@ -88,14 +93,20 @@ def _block(first_line: int, data: bytes) -> Block:
     return Block(first_line, data)
 
 
-def split_block(block: Block, width: int, encoding: str = UTF8) -> SplitBlock:
-    """Split a block into ``width`` string fields per line (see the module docstring)."""
+def split_block(
+    block: Block, width: int, encoding: str = UTF8, columns: Sequence[int] | None = None
+) -> SplitBlock:
+    """Split a block into ``width`` string fields per line (see the module docstring).
+
+    ``columns`` (indexes) limits the fields materialised on the fast path to the ones the caller
+    uses; every line is still checked for exactly ``width`` fields.
+    """
     data = block.data
     if not data:
         return SplitBlock(_empty(width), [], 0)
     clean = _reencoded(data, encoding)
     if clean is not None and _looks_clean(clean, width):
-        fields = _native(clean, width)
+        fields = _native(clean, width, columns)
         if fields is not None:
             numbers = pl.int_range(
                 block.first_line, block.first_line + fields.height, dtype=pl.Int64, eager=True
@@ -123,7 +134,7 @@ def _looks_clean(data: bytes, width: int) -> bool:
     )
 
 
-def _native(data: bytes, width: int) -> pl.DataFrame | None:
+def _native(data: bytes, width: int, columns: Sequence[int] | None = None) -> pl.DataFrame | None:
     """Native polars split; None when a line has more fields than ``width``.
 
     With the total separator count equal to ``(width - 1) * lines`` and no line above it, every
@@ -137,6 +148,7 @@ def _native(data: bytes, width: int) -> pl.DataFrame | None:
             quote_char=None,
             schema={f"f{index}": pl.String() for index in range(width)},
             empty_string_is_null=False,
+            columns=None if columns is None else list(columns),
         )
     except pl.exceptions.ComputeError:
         return None

@@ -16,28 +16,20 @@ from pathlib import Path
 
 import polars as pl
 
-from adapters.rows import (
-    MAX_KEY,
-    Header,
-    first_error,
-    parse_header,
-    shown,
-    split_lines,
-    strict_date,
-    time_minutes,
+from adapters.registrations import (
+    REGISTRATION_COLUMNS,
+    REQUIRED_REGISTRATION_COLUMNS,
+    read_registration_file,
 )
+from adapters.rows import MAX_KEY, Header, parse_header
 from adapters.textio import CP1252, read_chunks
 from gateway.errors import InputError
-from gateway.model import Rejection, SchoolConfig, Status, Student, Warning
+from gateway.model import Rejection, SchoolConfig, Student, Warning
 from gateway.numbers import identity_problem
-from gateway.rules.dayfacts import CATEGORIE, GEOORLOOFD, MAX_MINUTES, REGISTRATION_SCHEMA, STATUS
 
 STUDENT_COLUMNS = ("leerlingnummer", "bsn", "onderwijsnummer", "geboortedatum", "startkwalificatie")
-REGISTRATION_COLUMNS = (
-    "brin", "vestiging", "leerlingnummer", "bsn", "onderwijsnummer", "datum", "lesuur",
-    "begintijd", "eindtijd", "status", "redencode", "reden", "geoorloofd", "bron_id",
-)  # fmt: skip
-REQUIRED_REGISTRATION_COLUMNS = ("leerlingnummer", "datum", "begintijd", "eindtijd", "status")
+__all__ = ["REGISTRATION_COLUMNS", "REQUIRED_REGISTRATION_COLUMNS", "CanonicalExport", "ReadStats",
+           "read_export", "read_registrations", "read_students"]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,58 +215,19 @@ def _student_row(
 
 
 def read_registrations(path: Path, school: SchoolConfig, file_index: int = 0) -> _RegistrationsRead:
-    """Read ``lesregistraties.csv`` in blocks into the registration frame of the rule book."""
-    source = path.name
-    encoding, chunks = read_chunks(path)
-    frames: list[pl.DataFrame] = []
-    identities: list[pl.DataFrame] = []
-    unknown: list[pl.DataFrame] = []
-    rejections: list[Rejection] = []
-    header: Header | None = None
-    read = accepted = 0
-    for chunk in chunks:
-        lines, first_line = chunk.lines, chunk.first_line
-        if header is None:
-            if not lines:
-                continue
-            header = parse_header(
-                lines[0], REQUIRED_REGISTRATION_COLUMNS, REGISTRATION_COLUMNS, source
-            )
-            lines, first_line = lines[1:], first_line + 1
-        for bad in chunk.undecodable:
-            rejections.append(Rejection("I-TEKENSET", bad.reason, source, bad.number))
-        read += len(chunk.undecodable)
-        rows = split_lines(lines, first_line, len(header.names))
-        read += rows.height
-        checked = rows.with_columns(_checks(header, school))
-        for row in checked.filter(pl.col("fout_regel").is_not_null()).iter_rows(named=True):
-            rejections.append(
-                Rejection(row["fout_regel"], row["fout_reden"], source, row["regelnummer"],
-                          row["fout_veld"] or None, row["leerlingnummer"] or None)
-            )  # fmt: skip
-        good = checked.filter(pl.col("fout_regel").is_null())
-        accepted += good.height
-        frames.append(good.select(_typed_columns(header, school, file_index)))
-        identities.append(_identities(good.select(_identity_columns(header, file_index))))
-        unknown.append(_unknown_codes(header, school, good))
-    if header is None:
-        raise InputError(f"{source}: bestand is leeg, verwacht een kopregel (I-KOP)")
-    frame = (
-        pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=REGISTRATION_SCHEMA)
-    )
-    identity = pl.concat(identities, how="vertical") if identities else _EMPTY_IDENTITIES
-    stats = ReadStats(source, encoding, read, accepted, read - accepted)
-    warnings = [*_code_warnings(unknown, source), *_encoding_warnings(stats)]
-    return _RegistrationsRead(frame, identity, rejections, warnings, stats)
+    """Read one ``lesregistraties.csv`` (see ``adapters.registrations``) with its row accounting
+    and its warnings (W-REDENCODE, W-TEKENSET)."""
+    read = read_registration_file(path, school, file_index)
+    rejected = len(read.rejections)
+    stats = ReadStats(path.name, read.encoding, read.read, read.read - rejected, rejected)
+    warnings = [*_code_warnings(read.unknown_codes, path.name), *_encoding_warnings(stats)]
+    return _RegistrationsRead(read.frame, read.identities, read.rejections, warnings, stats)
 
 
-def _code_warnings(unknown: list[pl.DataFrame], source: str) -> list[Warning]:
+def _code_warnings(unknown: pl.DataFrame, source: str) -> list[Warning]:
     """W-REDENCODE: one warning per reason code missing from ``[redencodes]``."""
-    if not unknown:
-        return []
     codes = (
-        pl.concat(unknown)
-        .group_by("code")
+        unknown.group_by("code")
         .agg(pl.col("regelnummer").min(), pl.col("rijen").sum())
         .sort("code")
     )
@@ -289,121 +242,6 @@ def _code_warnings(unknown: list[pl.DataFrame], source: str) -> list[Warning]:
         )
         for code, line, count in codes.iter_rows()
     ]
-
-
-_EMPTY_IDENTITIES = pl.DataFrame(
-    schema={
-        "leerlingnummer": pl.String(),
-        "bestand": pl.Int32(),
-        "bsn": pl.String(),
-        "onderwijsnummer": pl.String(),
-        "regelnummer": pl.Int64(),
-        "rijen": pl.Int64(),
-    }
-)
-
-
-def _column(header: Header, name: str) -> pl.Expr:
-    index = header.index(name)
-    return pl.lit("") if index is None else pl.col(f"f{index}").fill_null("").str.strip_chars()
-
-
-def _checks(header: Header, school: SchoolConfig) -> list[pl.Expr]:
-    """The row checks, in column order; the first failing one is reported."""
-    width = len(header.names)
-    leerlingnummer = _column(header, "leerlingnummer")
-    brin = _column(header, "brin")
-    datum = _column(header, "datum")
-    begintijd = _column(header, "begintijd")
-    eindtijd = _column(header, "eindtijd")
-    status = _column(header, "status").str.to_uppercase()
-    geoorloofd = _column(header, "geoorloofd").str.to_uppercase()
-    lesuur = _column(header, "lesuur")
-    begin = time_minutes(begintijd)
-    end = time_minutes(eindtijd)
-    minutes = end - begin
-    lesuur_number = lesuur.cast(pl.Int32, strict=False)
-    statuses = [status.value for status in Status]
-    checks: list[tuple[pl.Expr, str, str, pl.Expr | str]] = [
-        (pl.col("velden") != width, "I-VELDEN",
-         "", pl.format(f"verwacht {width} velden, gevonden {{}}", pl.col("velden"))),
-        (pl.col("nul"), "I-TEKEN", "", "regel bevat een NUL-teken"),
-        (leerlingnummer == "", "I-VERPLICHT", "leerlingnummer", "leerlingnummer ontbreekt"),
-        (leerlingnummer.str.len_chars() > MAX_KEY, "I-FORMAAT", "leerlingnummer",
-         f"leerlingnummer is langer dan {MAX_KEY} tekens"),
-        ((brin != "") & (brin != school.brin), "V13", "brin",
-         pl.concat_str(pl.lit("BRIN "), shown(brin, 6),
-                       pl.lit(f" hoort niet bij deze school ({school.brin})"))),
-        (strict_date(datum).is_null(), "I-FORMAAT", "datum",
-         pl.concat_str(shown(datum), pl.lit(" is geen datum JJJJ-MM-DD"))),
-        (begin.is_null(), "I-FORMAAT", "begintijd",
-         pl.concat_str(shown(begintijd), pl.lit(" is geen tijd UU:MM"))),
-        (end.is_null(), "I-FORMAAT", "eindtijd",
-         pl.concat_str(shown(eindtijd), pl.lit(" is geen tijd UU:MM"))),
-        (minutes < 1, "F1", "eindtijd", "eindtijd ligt niet na de begintijd (F1)"),
-        (minutes > MAX_MINUTES, "F1", "eindtijd",
-         pl.format(f"registratie duurt {{}} minuten, meer dan {MAX_MINUTES} (F1)", minutes)),
-        (~status.is_in(statuses), "I-FORMAAT", "status",
-         pl.concat_str(shown(status, 20), pl.lit(f" is geen status ({', '.join(statuses)})"))),
-        (~geoorloofd.is_in(["", "J", "N"]), "I-FORMAAT", "geoorloofd",
-         pl.concat_str(shown(geoorloofd, 10), pl.lit(" is niet J, N of leeg"))),
-        ((lesuur != "") & (lesuur_number.is_null() | ~lesuur_number.is_between(1, 12)),
-         "I-FORMAAT", "lesuur", pl.concat_str(shown(lesuur, 10), pl.lit(" is geen lesuur 1-12"))),
-    ]  # fmt: skip
-    return [*first_error(checks), leerlingnummer.alias("leerlingnummer")]
-
-
-def _typed_columns(header: Header, school: SchoolConfig, file_index: int) -> list[pl.Expr]:
-    """Checked rows in the typed shape of ``REGISTRATION_SCHEMA``; categorie via [redencodes]."""
-    mapping = {code: categorie.value for code, categorie in school.redencodes}
-    return [
-        _column(header, "leerlingnummer").alias("leerlingnummer"),
-        strict_date(_column(header, "datum")).alias("datum"),
-        time_minutes(_column(header, "begintijd")).cast(pl.Int16).alias("begin"),
-        time_minutes(_column(header, "eindtijd")).cast(pl.Int16).alias("eind"),
-        _column(header, "status").str.to_uppercase().cast(STATUS).alias("status"),
-        _column(header, "geoorloofd").str.to_uppercase().cast(GEOORLOOFD).alias("geoorloofd"),
-        _column(header, "redencode")
-        .replace_strict(mapping, default="", return_dtype=pl.String())
-        .cast(CATEGORIE)
-        .alias("categorie"),
-        _column(header, "lesuur").cast(pl.Int8, strict=False).alias("lesuur"),
-        (pl.col("regelnummer") + file_index * _FILE_STRIDE).alias("volgorde"),
-    ]
-
-
-_FILE_STRIDE = 10**12  # keeps input order across several registration files (F1: later wins)
-
-
-def _identity_columns(header: Header, file_index: int) -> list[pl.Expr]:
-    return [
-        _column(header, "leerlingnummer").alias("leerlingnummer"),
-        _column(header, "bsn").alias("bsn"),
-        _column(header, "onderwijsnummer").alias("onderwijsnummer"),
-        pl.col("regelnummer"),
-        pl.lit(file_index, pl.Int32).alias("bestand"),
-    ]
-
-
-def _identities(rows: pl.DataFrame) -> pl.DataFrame:
-    """Per pupil: the first non-empty BSN and onderwijsnummer, the first line and the row count."""
-    return rows.group_by("leerlingnummer", "bestand").agg(
-        bsn=pl.col("bsn").filter(pl.col("bsn") != "").first(),
-        onderwijsnummer=pl.col("onderwijsnummer").filter(pl.col("onderwijsnummer") != "").first(),
-        regelnummer=pl.col("regelnummer").min(),
-        rijen=pl.len().cast(pl.Int64),
-    )
-
-
-def _unknown_codes(header: Header, school: SchoolConfig, good: pl.DataFrame) -> pl.DataFrame:
-    known = [code for code, _ in school.redencodes]
-    code = _column(header, "redencode")
-    return (
-        good.select(code.alias("code"), "regelnummer")
-        .filter((pl.col("code") != "") & ~pl.col("code").is_in(known))
-        .group_by("code")
-        .agg(regelnummer=pl.col("regelnummer").min(), rijen=pl.len())
-    )
 
 
 def _resolve_identities(

@@ -54,61 +54,6 @@ def parse_header(line: str, required: Sequence[str], known: Sequence[str], sourc
     return Header(names)
 
 
-def split_lines(lines: list[str], first_line: int, width: int) -> pl.DataFrame:
-    """Split ``;``-separated lines into string columns ``f0 .. f{width-1}``.
-
-    Adds ``regelnummer`` (line number in the file), ``velden`` (the number of fields found) and
-    ``nul`` (the line holds a NUL byte). Blank lines are dropped. Lines with a double quote are
-    parsed by the ``csv`` module (quoted fields may hold ``;``); the rest are split in bulk.
-    """
-    frame = (
-        pl.DataFrame({"line": lines}, schema={"line": pl.String()})
-        .with_row_index("offset")
-        .with_columns(regelnummer=(pl.col("offset") + first_line).cast(pl.Int64))
-        .filter(pl.col("line").str.strip_chars() != "")
-    )
-    quoted_mask = frame.get_column("line").str.contains('"', literal=True)
-    plain = frame.filter(~quoted_mask)
-    columns = [f"f{index}" for index in range(width)]
-    parts = [
-        plain.select(
-            "regelnummer",
-            velden=(pl.col("line").str.count_matches(";", literal=True) + 1).cast(pl.Int32),
-            nul=pl.col("line").str.contains("\x00", literal=True),
-            fields=pl.col("line").str.split_exact(";", width - 1),
-        )
-        .unnest("fields")
-        .rename({f"field_{index}": name for index, name in enumerate(columns)})
-    ]
-    quoted = frame.filter(quoted_mask)
-    if quoted.height:
-        parts.append(_split_quoted(quoted, columns))
-    return pl.concat(parts, how="vertical").sort("regelnummer")
-
-
-def _split_quoted(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    records: dict[str, list[object]] = {"regelnummer": [], "velden": [], "nul": []}
-    for name in columns:
-        records[name] = []
-    for number, line in zip(frame.get_column("regelnummer"), frame.get_column("line"), strict=True):
-        try:
-            fields = next(csv.reader([line], delimiter=";", strict=True))
-        except csv.Error:
-            fields = []  # an unbalanced quote: reported as a wrong field count
-        records["regelnummer"].append(number)
-        records["velden"].append(len(fields))
-        records["nul"].append("\x00" in line)
-        for index, name in enumerate(columns):
-            records[name].append(fields[index] if index < len(fields) else None)
-    schema: dict[str, pl.DataType] = {
-        "regelnummer": pl.Int64(),
-        "velden": pl.Int32(),
-        "nul": pl.Boolean(),
-    }
-    schema.update({name: pl.String() for name in columns})
-    return pl.DataFrame(records, schema=schema)
-
-
 def first_error(checks: Sequence[tuple[pl.Expr, str, str, pl.Expr | str]]) -> list[pl.Expr]:
     """Columns ``fout_regel``, ``fout_veld`` and ``fout_reden`` of the first failing check.
 
@@ -142,7 +87,7 @@ def time_minutes(value: pl.Expr) -> pl.Expr:
 def strict_date(value: pl.Expr) -> pl.Expr:
     """``YYYY-MM-DD`` as a date (null when malformed or not a real date)."""
     return (
-        pl.when(value.str.contains(DATE_PATTERN))
+        pl.when(value.str.len_bytes() == len("2024-09-02"))
         .then(value.str.to_date("%Y-%m-%d", strict=False))
         .otherwise(None)
     )

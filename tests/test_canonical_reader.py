@@ -898,9 +898,11 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def read_small(path: Path, chunk_bytes: int = 64) -> tuple[str, Iterator[textio.Chunk]]:
         return original(path, min(chunk_bytes, 64))
 
+    import adapters.blocks as blocks
     import adapters.canonical as canonical
 
     monkeypatch.setattr(canonical, "read_chunks", read_small)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 64)
     yield
 
 
