@@ -113,29 +113,35 @@ def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayF
     counted = absent & (pl.col("categorie") != "LUXE")
     late = (pl.col("status") == Status.TE_LAAT.value) & (pl.col("geoorloofd") != "J")
     present = pl.col("status").is_in([Status.AANWEZIG.value, Status.TE_LAAT.value])
+    bit = _lesson_bit(pl.col("lesuur"))
+    zero = pl.lit(0, pl.Int32)
     grouped = (
         frame.lazy()
         .filter(pl.col("datum") <= peildatum)
         .unique(subset=["leerlingnummer", "datum", "begin", "eind"], keep="last")
-        .with_columns(
-            minutes=minutes,
-            weight=weight,
-            counted=counted,
-            luxe=luxe,
-            late=late,
+        .select(
+            "leerlingnummer",
+            "datum",
+            absent_units=pl.when(counted).then(weight).otherwise(zero),
+            absent_minutes=pl.when(counted).then(minutes).otherwise(zero),
+            unknown=(counted & (pl.col("geoorloofd") == "")).cast(pl.Int32),
+            luxe_units=pl.when(luxe).then(weight).otherwise(zero),
+            late=late.cast(pl.Int32),
             present=present,
-            lesson_bit=_lesson_bit(pl.col("lesuur")),
+            lesson_mask=pl.when(counted).then(bit).otherwise(zero),
+            luxe_lesson_mask=pl.when(luxe).then(bit).otherwise(zero),
+        )
+        .filter(
+            (pl.col("absent_units") > 0)
+            | (pl.col("luxe_units") > 0)
+            | (pl.col("late") > 0)
+            | pl.col("present")
         )
         .group_by("leerlingnummer", "datum")
         .agg(
-            absent_units=pl.col("weight").filter("counted").sum(),
-            absent_minutes=pl.col("minutes").filter("counted").sum(),
-            unknown=(pl.col("counted") & (pl.col("geoorloofd") == "")).sum(),
-            luxe_units=pl.col("weight").filter("luxe").sum(),
-            late=pl.col("late").sum(),
-            present=pl.col("present").any(),
-            lesson_mask=pl.col("lesson_bit").filter("counted").bitwise_or().fill_null(0),
-            luxe_lesson_mask=pl.col("lesson_bit").filter("luxe").bitwise_or().fill_null(0),
+            pl.col("absent_units", "absent_minutes", "unknown", "luxe_units", "late").sum(),
+            pl.col("present").max(),
+            pl.col("lesson_mask", "luxe_lesson_mask").bitwise_or(),
         )
         .filter((pl.col("absent_units") > 0) | (pl.col("luxe_units") > 0) | (pl.col("late") > 0))
         .sort("leerlingnummer", "datum")
