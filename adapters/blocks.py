@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import polars as pl
 
 from adapters.textio import BOM, UTF8, detect_encoding
 
-BLOCK_BYTES = 64 * 1024 * 1024
+BLOCK_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +43,9 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class SplitBlock:
-    """The fields of a block's lines (``f0 .. f{width-1}``, strings, ``""`` when empty, and
-    ``regelnummer``), the lines that could not be split, and how many non-blank lines were read."""
+    """The fields of a block's lines (one string column per kept column name, ``""`` when empty,
+    and ``regelnummer``), the lines that could not be split, and how many non-blank lines were
+    read."""
 
     fields: pl.DataFrame
     problems: list[LineProblem]
@@ -94,25 +96,44 @@ def _block(first_line: int, data: bytes) -> Block:
 
 
 def split_block(
-    block: Block, width: int, encoding: str = UTF8, columns: Sequence[int] | None = None
+    block: Block, names: Sequence[str], encoding: str = UTF8, keep: Sequence[str] | None = None
 ) -> SplitBlock:
-    """Split a block into ``width`` string fields per line (see the module docstring).
+    """Split a block into one field per column of ``names`` (see the module docstring).
 
-    ``columns`` (indexes) limits the fields materialised on the fast path to the ones the caller
-    uses; every line is still checked for exactly ``width`` fields.
+    ``keep`` limits the columns returned (and materialised on the fast path) to the ones the
+    caller uses; every line is still checked for exactly ``len(names)`` fields.
     """
+    columns = Columns(names, keep)
     data = block.data
     if not data:
-        return SplitBlock(_empty(width), [], 0)
+        return SplitBlock(columns.empty(), [], 0)
     clean = _reencoded(data, encoding)
-    if clean is not None and _looks_clean(clean, width):
-        fields = _native(clean, width, columns)
+    if clean is not None and _looks_clean(clean, columns.width):
+        fields = _native(clean, columns)
         if fields is not None:
             numbers = pl.int_range(
                 block.first_line, block.first_line + fields.height, dtype=pl.Int64, eager=True
             )
             return SplitBlock(fields.with_columns(regelnummer=numbers), [], fields.height)
-    return _per_line(block, width, encoding)
+    return _per_line(block, columns, encoding)
+
+
+class Columns:
+    """The columns of a file: internal names (kept columns by name, others ``_<index>``)."""
+
+    def __init__(self, names: Sequence[str], keep: Sequence[str] | None) -> None:
+        kept = set(names if keep is None else keep)
+        self.width = len(names)
+        self.internal = [name if name in kept else f"_{index}" for index, name in enumerate(names)]
+        self.kept = [index for index, name in enumerate(names) if name in kept]
+
+    def schema(self, kept_only: bool = True) -> dict[str, pl.DataType]:
+        indexes = self.kept if kept_only else range(self.width)
+        schema: dict[str, pl.DataType] = {self.internal[i]: pl.String() for i in indexes}
+        return schema
+
+    def empty(self) -> pl.DataFrame:
+        return pl.DataFrame(schema={**self.schema(), "regelnummer": pl.Int64()})
 
 
 def _reencoded(data: bytes, encoding: str) -> bytes | None:
@@ -124,18 +145,16 @@ def _reencoded(data: bytes, encoding: str) -> bytes | None:
     return data if encoding == UTF8 else text.encode(UTF8)
 
 
+_SPECIAL = re.compile(b'["\x00\r]')
+
+
 def _looks_clean(data: bytes, width: int) -> bool:
     lines = data.count(b"\n") + 1
-    return (
-        b'"' not in data
-        and b"\x00" not in data
-        and b"\r" not in data
-        and data.count(b";") == (width - 1) * lines
-    )
+    return _SPECIAL.search(data) is None and data.count(b";") == (width - 1) * lines
 
 
-def _native(data: bytes, width: int, columns: Sequence[int] | None = None) -> pl.DataFrame | None:
-    """Native polars split; None when a line has more fields than ``width``.
+def _native(data: bytes, columns: Columns) -> pl.DataFrame | None:
+    """Native polars split; None when a line has more fields than the header.
 
     With the total separator count equal to ``(width - 1) * lines`` and no line above it, every
     line has exactly ``width`` fields.
@@ -146,15 +165,16 @@ def _native(data: bytes, width: int, columns: Sequence[int] | None = None) -> pl
             has_header=False,
             separator=";",
             quote_char=None,
-            schema={f"f{index}": pl.String() for index in range(width)},
+            schema=columns.schema(kept_only=False),
             empty_string_is_null=False,
-            columns=None if columns is None else list(columns),
+            columns=columns.kept,
         )
     except pl.exceptions.ComputeError:
         return None
 
 
-def _per_line(block: Block, width: int, encoding: str) -> SplitBlock:
+def _per_line(block: Block, columns: Columns, encoding: str) -> SplitBlock:
+    width = columns.width
     problems: list[LineProblem] = []
     clean_lines: list[str] = []
     clean_numbers: list[int] = []
@@ -195,28 +215,19 @@ def _per_line(block: Block, width: int, encoding: str) -> SplitBlock:
             clean_numbers.append(number)
     parts = []
     if clean_lines:
-        native = _native("\n".join(clean_lines).encode(UTF8), width)
+        native = _native("\n".join(clean_lines).encode(UTF8), columns)
         assert native is not None and native.height == len(clean_numbers)
         parts.append(native.with_columns(regelnummer=pl.Series(clean_numbers, dtype=pl.Int64)))
     if quoted:
-        columns: dict[str, list[object]] = {
-            f"f{index}": [fields[index] for _, fields in quoted] for index in range(width)
+        values: dict[str, list[object]] = {
+            columns.internal[index]: [fields[index] for _, fields in quoted]
+            for index in columns.kept
         }
-        columns["regelnummer"] = [number for number, _ in quoted]
-        parts.append(pl.DataFrame(columns, schema=_schema(width)))
-    frame = pl.concat(parts).sort("regelnummer") if parts else _empty(width)
+        values["regelnummer"] = [number for number, _ in quoted]
+        parts.append(pl.DataFrame(values, schema=columns.empty().schema))
+    frame = pl.concat(parts).sort("regelnummer") if parts else columns.empty()
     return SplitBlock(frame, problems, read)
 
 
 def _field_count(number: int, width: int, found: int) -> LineProblem:
     return LineProblem(number, "I-VELDEN", f"verwacht {width} velden, gevonden {found}")
-
-
-def _schema(width: int) -> dict[str, pl.DataType]:
-    schema: dict[str, pl.DataType] = {f"f{index}": pl.String() for index in range(width)}
-    schema["regelnummer"] = pl.Int64()
-    return schema
-
-
-def _empty(width: int) -> pl.DataFrame:
-    return pl.DataFrame(schema=_schema(width))

@@ -67,13 +67,11 @@ def read_registration_file(
     for block in blocks:
         if names is None:
             names, block = _header(block, encoding, source)
-        used = [names.index(name) for name in _USED if name in names]
-        split = split_block(block, len(names), encoding, used)
+        split = split_block(block, names, encoding, _USED)
         read += split.read
         rejections.extend(Rejection(p.rule, p.reason, source, p.number) for p in split.problems)
-        named = split.fields.select(
-            *(_field(names, name).alias(name) for name in _USED), "regelnummer"
-        )
+        missing = [pl.lit("").alias(name) for name in _USED if name not in names]
+        named = split.fields.with_columns(missing) if missing else split.fields
         good, refused = _check(named, school)
         rejections.extend(_rejections(refused, school, source))
         frames.append(good.select(_typed(school, file_index)))
@@ -103,19 +101,15 @@ def _header(block: Block, encoding: str, source: str) -> tuple[tuple[str, ...], 
     return header.names, Block(block.first_line + 1, rest)
 
 
-def _field(names: tuple[str, ...], name: str) -> pl.Expr:
-    return pl.col(f"f{names.index(name)}") if name in names else pl.lit("")
-
-
 def _check(frame: pl.DataFrame, school: SchoolConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split rows into accepted (with parsed columns) and refused, in two passes."""
     parsed = frame.with_columns(_parsed()).with_columns(ok=_valid(school))
+    if parsed.get_column("ok").all():
+        return parsed, parsed.clear()
     good = parsed.filter(pl.col("ok"))
     refused = parsed.filter(~pl.col("ok"))
-    if refused.height == 0:
-        return good, refused
     lenient = (
-        refused.select(*(_lenient(name) for name in _USED), "regelnummer")
+        refused.with_columns(*(_lenient(name) for name in _USED))
         .with_columns(_parsed())
         .with_columns(ok=_valid(school))
     )
@@ -200,7 +194,7 @@ def _typed(school: SchoolConfig, file_index: int) -> list[pl.Expr]:
     """Accepted rows in the shape of ``REGISTRATION_SCHEMA``; categorie via ``[redencodes]``."""
     mapping = {code: categorie.value for code, categorie in school.redencodes}
     return [
-        pl.col("leerlingnummer"),
+        pl.col("leerlingnummer").cast(pl.Categorical()),
         pl.col("_datum").alias("datum"),
         pl.col("_begin").cast(pl.Int16).alias("begin"),
         pl.col("_eind").cast(pl.Int16).alias("eind"),

@@ -8,13 +8,13 @@ import pytest
 
 from adapters.blocks import Block, file_blocks, split_block
 
-WIDTH = 4
+NAMES = ("f0", "f1", "f2", "f3")
 
 
 def split(
     data: bytes, first_line: int = 2
 ) -> tuple[list[tuple[object, ...]], list[tuple[int, str]]]:
-    result = split_block(Block(first_line, data), WIDTH)
+    result = split_block(Block(first_line, data), NAMES)
     rows = result.fields.select("regelnummer", "f0", "f1", "f2", "f3").rows()
     return rows, [(p.number, p.rule) for p in result.problems]
 
@@ -37,7 +37,7 @@ def test_quoted_separator_blank_line_nul_and_bad_bytes() -> None:
     rows, problems = split(data)
     assert rows == [(2, "a;1", "b", "c", "d"), (7, "ok", "b", "c", "d")]
     assert problems == [(4, "I-TEKEN"), (5, "I-TEKENSET"), (6, "I-VELDEN")]
-    assert split_block(Block(2, data), WIDTH).read == 5  # the blank line 3 is not counted
+    assert split_block(Block(2, data), NAMES).read == 5  # the blank line 3 is not counted
 
 
 @pytest.mark.parametrize("block_bytes", [7, 16, 64, 1 << 20])
@@ -48,10 +48,10 @@ def test_blocks_cover_every_line_whatever_the_block_size(tmp_path: Path, block_b
     encoding, blocks = file_blocks(path, block_bytes)
     seen = []
     for block in blocks:
-        seen.extend(split_block(block, WIDTH, encoding).fields.select("regelnummer", "f0").rows())
+        seen.extend(split_block(block, NAMES, encoding).fields.select("regelnummer", "f0").rows())
     assert seen == [(n, str(n)) for n in range(1, 60)]
 
 
 def test_windows_1252_block_is_reencoded(tmp_path: Path) -> None:
-    rows = split_block(Block(1, "café;b;c;d".encode("cp1252")), WIDTH, "windows-1252")
+    rows = split_block(Block(1, "café;b;c;d".encode("cp1252")), NAMES, "windows-1252")
     assert rows.fields.get_column("f0").to_list() == ["café"]

@@ -22,7 +22,7 @@ STATUS = pl.Enum([status.value for status in Status])
 GEOORLOOFD = pl.Enum(["", "J", "N"])  # "" = not yet known
 CATEGORIE = pl.Enum(["", *(categorie.value for categorie in Categorie)])
 REGISTRATION_SCHEMA: dict[str, pl.DataType] = {
-    "leerlingnummer": pl.String(),
+    "leerlingnummer": pl.Categorical(),  # compact: millions of rows, thousands of pupils
     "datum": pl.Date(),
     "begin": pl.Int16(),  # minutes after midnight
     "eind": pl.Int16(),
