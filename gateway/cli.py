@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import uuid
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +19,7 @@ import typer
 from rich.console import Console
 
 from gateway.errors import GatewayError
+from gateway.messages.commands import Operation
 from gateway.pipeline import PrecheckRun, run_precheck
 from gateway.render import precheck_json, print_precheck_table
 
@@ -64,18 +66,24 @@ def precheck(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table of json")
     ] = OutputFormat.TABLE,
+    xml: Annotated[
+        Path | None,
+        typer.Option("--xml", help="map: schrijf per melding een gevalideerd DUO-document"),
+    ] = None,
 ) -> None:
     """Pas het regelboek toe op een export en toon de voorgestelde meldingen.
 
     Voorbeeld:
 
       verzuim precheck --school school.toml --students leerlingen.csv
-      --registrations lesregistraties.csv --as-of 2024-10-20 --format json
+      --registrations lesregistraties.csv --as-of 2024-10-20 --format json --xml uit/
     """
     for path in (school, students, *registrations, *([history] if history else [])):
         if not path.is_file():
             _fail(f"{path}: bestand niet gevonden")
     outcome = _run(lambda: run_precheck(school, students, registrations, _as_of(as_of), history))
+    if xml is not None:
+        _write_documents(outcome, xml)
     if output_format is OutputFormat.JSON:
         json.dump(precheck_json(outcome.result, outcome.stats), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -101,7 +109,8 @@ def demo(
     out: Annotated[Path, typer.Option(help="map voor de uitvoer")] = Path("demo-output"),
 ) -> None:
     """Draai de hoofdtaak op de ingebouwde standaardinstellingen: de voorbeeldschool door de
-    pre-check, als tabel op het scherm en als JSON in de uitvoermap.
+    pre-check, als tabel op het scherm, als JSON en als gevalideerde DUO-documenten (xml/) in
+    de uitvoermap.
 
     Voorbeeld: verzuim demo --out demo-output
     """
@@ -115,12 +124,65 @@ def demo(
     )
     console = Console()
     print_precheck_table(console, outcome.result, outcome.stats)
+    _write_documents(outcome, out / "xml")
     target = out / "precheck.json"
     target.write_text(
         json.dumps(precheck_json(outcome.result, outcome.stats), ensure_ascii=False, indent=2),
         encoding="utf-8",
     )
     console.print(f"JSON geschreven naar {target}")
+
+
+@app.command()
+def build(
+    school: Annotated[Path, typer.Option(help="schoolbestand (TOML)")],
+    melding: Annotated[Path, typer.Option(help="melding als JSON (zie xsd/examples/)")],
+    operation: Annotated[
+        Operation, typer.Option(help="melden, mutatie of intrekken")
+    ] = Operation.MELDEN,
+) -> None:
+    """Maak het gevalideerde DUO-verzoek voor een melding, wijziging of intrekking.
+
+    Voorbeeld: verzuim build --school school.toml --melding melding.json --operation melden
+    """
+    from gateway.messages.commands import run_build
+
+    result = run_build(
+        school, melding, operation, document_id=uuid.uuid4(), now=dt.datetime.now(dt.UTC)
+    )
+    _finish(result.exit_code, result.stdout, result.stderr)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="XML-documenten")],
+) -> None:
+    """Valideer XML-documenten tegen de schema's in xsd/; elke fout met pad en regel.
+
+    Exitcode 0 als alles geldig is, 1 anders. Voorbeeld: verzuim validate uit/*.xml
+    """
+    from gateway.messages.commands import run_validate
+
+    result = run_validate(files)
+    _finish(result.exit_code, result.stdout, result.stderr)
+
+
+def _finish(exit_code: int, stdout: str, stderr: str) -> None:
+    sys.stdout.write(stdout)
+    sys.stderr.write(stderr)
+    raise typer.Exit(exit_code)
+
+
+def _write_documents(outcome: PrecheckRun, out_dir: Path) -> None:
+    from gateway.documents import write_melding_documents
+
+    try:
+        written = write_melding_documents(
+            outcome.result, outcome.students, outcome.school, out_dir, dt.datetime.now(dt.UTC)
+        )
+    except GatewayError as exc:
+        _fail(str(exc))
+    Console(stderr=True).print(f"{len(written)} DUO-documenten geschreven naar {out_dir}")
 
 
 def _run(job: Callable[[], PrecheckRun]) -> PrecheckRun:

@@ -116,6 +116,19 @@ class Melder:
 
 
 @dataclass(frozen=True, slots=True)
+class Teksten:
+    """The school's default texts for meldingen the pre-check proposes (DOMAIN.md 3.3, V04-V06).
+
+    DUO requires a suspected reason and the actions already taken; the school writes its own
+    standard texts once (``[teksten]`` in the school file) and may change them per melding later.
+    """
+
+    vermoedelijke_reden: str
+    ondernomen_acties: str
+    toelichting: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SchoolConfig:
     """One school's configuration (DOMAIN.md 4.1), read from TOML by ``gateway.school``."""
 
@@ -130,6 +143,7 @@ class SchoolConfig:
     hele_dag_minuten: int | None = None
     redencodes: tuple[tuple[str, Categorie], ...] = ()
     vakanties: tuple[DateRange, ...] = ()
+    teksten: Teksten | None = None
 
     @property
     def eenheid(self) -> Eenheid:

@@ -6,13 +6,13 @@ This is the composition the CLI and (later) the service call; the rule book itse
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from adapters.canonical import ReadStats, read_export
 from gateway.history import load_history
-from gateway.model import KnownMelding, PrecheckResult, SchoolConfig, Warning
+from gateway.model import KnownMelding, PrecheckResult, SchoolConfig, Student, Warning
 from gateway.rules.dayfacts import day_facts, last_date
 from gateway.rules.precheck import precheck
 from gateway.school import load_school
@@ -25,6 +25,7 @@ class PrecheckRun:
     school: SchoolConfig
     result: PrecheckResult
     stats: tuple[ReadStats, ...]
+    students: Mapping[str, Student]
 
 
 def run_precheck(
@@ -63,4 +64,4 @@ def run_precheck(
         afwijzingen=(*export.rejections, *result.afwijzingen),
         waarschuwingen=(*warnings, *result.waarschuwingen),
     )
-    return PrecheckRun(school, result, tuple(export.stats))
+    return PrecheckRun(school, result, tuple(export.stats), export.students)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
-from gateway.model import Categorie, DateRange, Melder, SchoolConfig, Sector
+from gateway.model import Categorie, DateRange, Melder, SchoolConfig, Sector, Teksten
 from gateway.numbers import is_brin, is_vestiging
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -31,7 +31,8 @@ _SCHOOL_KEYS = {
     "hele_dag_minuten",
 }
 _MELDER_KEYS = {"naam", "functie", "email", "telefoon"}
-_TOP_KEYS = {"school", "melder", "redencodes", "vakanties"}
+_TOP_KEYS = {"school", "melder", "redencodes", "vakanties", "teksten"}
+_TEKSTEN_KEYS = {"vermoedelijke_reden", "ondernomen_acties", "toelichting"}
 
 
 def load_school(path: Path) -> SchoolConfig:
@@ -78,6 +79,7 @@ def parse_school(raw: Mapping[str, Any], source: str = "school.toml") -> SchoolC
     melder = _melder(melder_raw, problems)
     redencodes = _redencodes(raw.get("redencodes", {}), problems)
     vakanties = _vakanties(raw.get("vakanties", []), problems)
+    teksten = _teksten(raw.get("teksten"), problems)
 
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))
@@ -94,6 +96,7 @@ def parse_school(raw: Mapping[str, Any], source: str = "school.toml") -> SchoolC
         hele_dag_minuten=hele_dag_minuten,
         redencodes=redencodes,
         vakanties=vakanties,
+        teksten=teksten,
     )
 
 
@@ -209,3 +212,25 @@ def _date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def _teksten(raw: Any, problems: list[str]) -> Teksten | None:
+    """``[teksten]``: default texts for proposed meldingen, checked like V04-V06."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.append(
+            "[teksten]: verwacht een tabel met vermoedelijke_reden en ondernomen_acties"
+        )
+        return None
+    _unknown_keys(raw, _TEKSTEN_KEYS, "teksten.", problems)
+    reden = str(raw.get("vermoedelijke_reden", "")).strip()
+    acties = str(raw.get("ondernomen_acties", "")).strip()
+    toelichting = str(raw.get("toelichting", "")).strip()
+    if not reden or len(reden) > 200:
+        problems.append("teksten.vermoedelijke_reden: verplicht, hoogstens 200 tekens (V05)")
+    if not acties or len(acties) > 3000:
+        problems.append("teksten.ondernomen_acties: verplicht, hoogstens 3000 tekens (V04)")
+    if len(toelichting) > 3000:
+        problems.append("teksten.toelichting: hoogstens 3000 tekens (V06)")
+    return Teksten(reden, acties, toelichting)

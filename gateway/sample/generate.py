@@ -694,6 +694,13 @@ def render_school_toml(te_laat_signaal: int = 5, hele_dag_minuten: int | None = 
         lines.append(f'{code} = "{categorie}"'.ljust(27) + f"# {omschrijving}")
     for naam, van, tot in VAKANTIES:
         lines += ["", "[[vakanties]]", f'naam = "{naam}"', f"van = {van}", f"tot = {tot}"]
+    lines += [
+        "",
+        "[teksten]                  # standard texts of proposed meldingen (V04, V05)",
+        'vermoedelijke_reden = "Ongeoorloofd verzuim volgens de lesregistraties; reden onbekend"',
+        'ondernomen_acties = "Mentor heeft leerling en ouders gebeld en uitgenodigd voor een '
+        'gesprek met de verzuimcoordinator."',
+    ]
     return "\n".join(lines) + "\n"
 
 
