@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,12 +144,15 @@ def _reencoded(data: bytes, encoding: str) -> bytes | None:
     return data if encoding == UTF8 else text.encode(UTF8)
 
 
-_SPECIAL = re.compile(b'["\x00\r]')
-
-
 def _looks_clean(data: bytes, width: int) -> bool:
+    """No quote, NUL or CR (each ``in`` is a fast memchr scan) and the exact separator count."""
     lines = data.count(b"\n") + 1
-    return _SPECIAL.search(data) is None and data.count(b";") == (width - 1) * lines
+    return (
+        b'"' not in data
+        and b"\x00" not in data
+        and b"\r" not in data
+        and data.count(b";") == (width - 1) * lines
+    )
 
 
 def _native(data: bytes, columns: Columns) -> pl.DataFrame | None:

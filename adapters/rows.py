@@ -18,7 +18,6 @@ import polars as pl
 from gateway.errors import InputError
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 MAX_TEXT = 3000
 MAX_KEY = 32
 
@@ -75,13 +74,15 @@ def shown(value: pl.Expr, limit: int = 40) -> pl.Expr:
     return pl.concat_str(pl.lit("'"), value.fill_null("").str.slice(0, limit), pl.lit("'"))
 
 
+_CLOCK = {f"{hour:02d}:{minute:02d}": hour * 60 + minute for hour in range(24) for minute in range(60)}
+
+
 def time_minutes(value: pl.Expr) -> pl.Expr:
-    """``HH:MM`` as minutes after midnight (null when malformed)."""
-    valid = value.str.contains(TIME_PATTERN)
-    minutes = value.str.slice(0, 2).cast(pl.Int32, strict=False) * 60 + value.str.slice(3, 2).cast(
-        pl.Int32, strict=False
-    )
-    return pl.when(valid).then(minutes).otherwise(None)
+    """``HH:MM`` (00:00-23:59) as minutes after midnight; null when malformed.
+
+    A lookup in the 1,440 valid values: exact, and faster than parsing each row.
+    """
+    return value.replace_strict(_CLOCK, default=None, return_dtype=pl.Int32)
 
 
 def strict_date(value: pl.Expr) -> pl.Expr:

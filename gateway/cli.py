@@ -7,7 +7,6 @@ Exit codes: 0 when the job completed (also with rejected rows or meldingen, whic
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 import uuid
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from rich.console import Console
 from gateway.errors import GatewayError
 from gateway.messages.commands import Operation
 from gateway.pipeline import PrecheckRun, run_precheck
-from gateway.render import precheck_json, print_precheck_table
+from gateway.render import precheck_json_bytes, print_precheck_table
 
 app = typer.Typer(
     help="verzuim-gateway: meld ongeoorloofd verzuim bij DUO (machinekoppeling).",
@@ -85,8 +84,8 @@ def precheck(
     if xml is not None:
         _write_documents(outcome, xml)
     if output_format is OutputFormat.JSON:
-        json.dump(precheck_json(outcome.result, outcome.stats), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.buffer.write(precheck_json_bytes(outcome.result, outcome.stats) + b"\n")
+        sys.stdout.flush()
     else:
         print_precheck_table(Console(), outcome.result, outcome.stats)
 
@@ -126,10 +125,7 @@ def demo(
     print_precheck_table(console, outcome.result, outcome.stats)
     _write_documents(outcome, out / "xml")
     target = out / "precheck.json"
-    target.write_text(
-        json.dumps(precheck_json(outcome.result, outcome.stats), ensure_ascii=False, indent=2),
-        encoding="utf-8",
-    )
+    target.write_bytes(precheck_json_bytes(outcome.result, outcome.stats, indent=True))
     console.print(f"JSON geschreven naar {target}")
 
 

@@ -14,6 +14,17 @@ from enum import StrEnum
 from typing import NamedTuple
 
 
+class _Picklable:
+    """Base of the frozen slotted dataclasses that travel between processes (``precheck_parallel``):
+    pickles an instance as its class and field values, about twice as fast as the default."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        names: tuple[str, ...] = type(self).__slots__
+        return (type(self), tuple(getattr(self, name) for name in names))
+
+
 class Sector(StrEnum):
     """School sector (DOMAIN.md 4.1); decides the counting unit of F3."""
 
@@ -220,7 +231,7 @@ def lessons_of(mask: int) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class VerzuimDag:
+class VerzuimDag(_Picklable):
     """One day of a melding's verzuimspecificatie (DOMAIN.md 3.3).
 
     ``hele_dag`` is true for an afwezige dag (F6); otherwise ``lesuren`` lists the lesson numbers
@@ -234,7 +245,7 @@ class VerzuimDag:
 
 
 @dataclass(frozen=True, slots=True)
-class Melding:
+class Melding(_Picklable):
     """A proposed or known verzuimmelding (DOMAIN.md 3.3) with the rules that produced it.
 
     ``einddatum`` is None for an open LRV or RMC melding. ``uren`` is None where the soort counts
@@ -282,7 +293,7 @@ class KnownMelding:
 
 
 @dataclass(frozen=True, slots=True)
-class Wijziging:
+class Wijziging(_Picklable):
     """A proposed change of a known melding; for now only R-EINDE (set the einddatum)."""
 
     leerlingnummer: str
@@ -294,7 +305,7 @@ class Wijziging:
 
 
 @dataclass(frozen=True, slots=True)
-class Rejection:
+class Rejection(_Picklable):
     """Something refused, with the rule that refused it and where it came from.
 
     Rows of input files carry ``bestand``, ``regelnummer`` and ``veld``; refused meldingen carry the
@@ -310,7 +321,7 @@ class Rejection:
 
 
 @dataclass(frozen=True, slots=True)
-class Warning:
+class Warning(_Picklable):
     """A warning: the item goes ahead, but someone should look (DOMAIN.md 4.5)."""
 
     regel: str

@@ -14,7 +14,7 @@ from adapters.canonical import ReadStats, read_export
 from gateway.history import load_history
 from gateway.model import KnownMelding, PrecheckResult, SchoolConfig, Student, Warning
 from gateway.rules.dayfacts import day_facts, last_date
-from gateway.rules.precheck import precheck
+from gateway.rules.parallel import precheck_parallel
 from gateway.school import load_school
 
 
@@ -58,7 +58,7 @@ def run_precheck(
                     datum=peildatum,
                 )
             )
-        result = precheck(school, export.students, facts.per_pupil, known, peildatum)
+        result = precheck_parallel(school, export.students, facts.per_pupil, known, peildatum)
     result = replace(
         result,
         afwijzingen=(*export.rejections, *result.afwijzingen),

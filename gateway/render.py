@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -54,7 +55,7 @@ def wijziging_json(change: Wijziging) -> dict[str, Any]:
         "code": change.code.value,
         "begindatum": _day(change.begindatum),
         "einddatum": _day(change.einddatum),
-        "nummer": change.nummer or None,
+        "nummer": change.nummer,
         "regels": list(change.regels),
     }
 
@@ -103,6 +104,22 @@ def precheck_json(result: PrecheckResult, stats: Sequence[ReadStats] = ()) -> di
         "waarschuwingen": [warning_json(w) for w in result.waarschuwingen],
         "bestanden": [stats_json(s) for s in stats],
     }
+
+
+def precheck_json_bytes(
+    result: PrecheckResult, stats: Sequence[ReadStats] = (), indent: bool = False
+) -> bytes:
+    """The same document as ``precheck_json``, serialised by orjson straight from the model's
+    dataclasses (their field names are the JSON keys): several times faster for large runs."""
+    document = {
+        "peildatum": result.peildatum,
+        "meldingen": result.meldingen,
+        "wijzigingen": result.wijzigingen,
+        "afwijzingen": result.afwijzingen,
+        "waarschuwingen": result.waarschuwingen,
+        "bestanden": [stats_json(s) for s in stats],
+    }
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 if indent else 0)
 
 
 def print_precheck_table(

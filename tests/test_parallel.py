@@ -1,0 +1,35 @@
+"""The pre-check over several processes gives exactly the output of one call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import gateway.rules.parallel as parallel
+from adapters.canonical import read_export
+from gateway.history import load_history
+from gateway.rules.dayfacts import day_facts, last_date
+from gateway.rules.precheck import precheck
+from gateway.sample.generate import write_sample_school
+from gateway.school import load_school
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_parallel_output_equals_serial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    files = write_sample_school(tmp_path)
+    school = load_school(files.school)
+    export = read_export(school, files.leerlingen, [files.lesregistraties])
+    known = load_history(files.meldingen)
+    peildatum = last_date(export.registrations)
+    assert peildatum is not None
+    facts = day_facts(export.registrations, school.eenheid, peildatum).per_pupil
+    monkeypatch.setattr(parallel, "MIN_PUPILS_PER_WORKER", 10)
+    serial = precheck(school, export.students, facts, known, peildatum)
+    together = parallel.precheck_parallel(
+        school, export.students, facts, known, peildatum, workers=workers
+    )
+    assert together == serial
+    assert serial.meldingen and serial.wijzigingen and serial.waarschuwingen
