@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ import polars as pl
 from adapters.textio import BOM, UTF8, detect_encoding
 
 BLOCK_BYTES = 32 * 1024 * 1024
+NEWLINE = ord("\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class Block:
 
     first_line: int
     data: bytes
+    lines: int = -1  # number of lines, when the reader counted them already
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,34 +68,34 @@ def file_blocks(path: Path, block_bytes: int | None = None) -> tuple[str, Iterat
 
 
 def _blocks(path: Path, block_bytes: int) -> Iterator[Block]:
+    """Blocks of whole lines, cut from a memory map so each block is copied once."""
     with path.open("rb") as handle:
-        first_line = 1
-        rest = b""
-        start = True
-        while True:
-            read = handle.read(block_bytes)
-            if start and read.startswith(BOM):
-                read = read[len(BOM) :]
-            start = False
-            data = rest + read
-            if not read:
-                if data:
-                    yield _block(first_line, data)
-                return
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                rest = data
-                continue
-            rest = data[cut + 1 :]
-            block = _block(first_line, data[:cut])
-            first_line += data.count(b"\n", 0, cut) + 1
-            yield block
+        if os.fstat(handle.fileno()).st_size == 0:
+            return
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            size = len(mapped)
+            position = len(BOM) if mapped[: len(BOM)] == BOM else 0
+            first_line = 1
+            while position < size:
+                end = min(position + block_bytes, size)
+                if end == size:  # the last block: drop the final line end, if any
+                    cut = size - 1 if mapped[size - 1] == NEWLINE else size
+                else:
+                    cut = mapped.rfind(b"\n", position, end)
+                if cut < 0:  # a line longer than a block: take the whole line
+                    cut = mapped.find(b"\n", end)
+                    cut = size if cut < 0 else cut
+                data = mapped[position:cut]
+                lines = data.count(b"\n") + 1
+                yield _block(first_line, data, lines)
+                first_line += lines
+                position = cut + 1
 
 
-def _block(first_line: int, data: bytes) -> Block:
+def _block(first_line: int, data: bytes, lines: int) -> Block:
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").removesuffix(b"\r")
-    return Block(first_line, data)
+    return Block(first_line, data, lines)
 
 
 def split_block(
@@ -107,7 +111,8 @@ def split_block(
     if not data:
         return SplitBlock(columns.empty(), [], 0)
     clean = _reencoded(data, encoding)
-    if clean is not None and _looks_clean(clean, columns.width):
+    lines = block.lines if block.lines >= 0 else data.count(b"\n") + 1
+    if clean is not None and _looks_clean(clean, columns.width, lines):
         fields = _native(clean, columns)
         if fields is not None:
             numbers = pl.int_range(
@@ -144,9 +149,8 @@ def _reencoded(data: bytes, encoding: str) -> bytes | None:
     return data if encoding == UTF8 else text.encode(UTF8)
 
 
-def _looks_clean(data: bytes, width: int) -> bool:
+def _looks_clean(data: bytes, width: int, lines: int) -> bool:
     """No quote, NUL or CR (each ``in`` is a fast memchr scan) and the exact separator count."""
-    lines = data.count(b"\n") + 1
     return (
         b'"' not in data
         and b"\x00" not in data

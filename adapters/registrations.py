@@ -98,7 +98,7 @@ def _header(block: Block, encoding: str, source: str) -> tuple[tuple[str, ...], 
         raise InputError(f"{source}, regel 1: kopregel is niet leesbaar (I-KOP)") from None
     header = parse_header(line, REQUIRED_REGISTRATION_COLUMNS, REGISTRATION_COLUMNS, source)
     rest = b"" if cut < 0 else block.data[cut + 1 :]
-    return header.names, Block(block.first_line + 1, rest)
+    return header.names, Block(block.first_line + 1, rest, max(block.lines - 1, 0))
 
 
 def _check(frame: pl.DataFrame, school: SchoolConfig) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -74,7 +74,9 @@ def shown(value: pl.Expr, limit: int = 40) -> pl.Expr:
     return pl.concat_str(pl.lit("'"), value.fill_null("").str.slice(0, limit), pl.lit("'"))
 
 
-_CLOCK = {f"{hour:02d}:{minute:02d}": hour * 60 + minute for hour in range(24) for minute in range(60)}
+_CLOCK = {
+    f"{hour:02d}:{minute:02d}": hour * 60 + minute for hour in range(24) for minute in range(60)
+}
 
 
 def time_minutes(value: pl.Expr) -> pl.Expr:
