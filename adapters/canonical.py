@@ -21,7 +21,7 @@ from adapters.registrations import (
     REQUIRED_REGISTRATION_COLUMNS,
     read_registration_file,
 )
-from adapters.rows import MAX_KEY, Header, parse_header
+from adapters.rows import MAX_KEY, Header, mask_digits, parse_header
 from adapters.textio import CP1252, read_chunks
 from gateway.errors import InputError
 from gateway.model import Rejection, SchoolConfig, Student, Warning
@@ -234,8 +234,8 @@ def _code_warnings(unknown: pl.DataFrame, source: str) -> list[Warning]:
     return [
         Warning(
             regel="W-REDENCODE",
-            reden=f"redencode {code!r} staat niet in [redencodes] van het schoolbestand "
-            f"({count} registraties); geteld zonder categorie (F2)",
+            reden=f"redencode {mask_digits(code)!r} staat niet in [redencodes] van het "
+            f"schoolbestand ({count} registraties); geteld zonder categorie (F2)",
             bestand=source,
             regelnummer=line,
             veld="redencode",

@@ -10,6 +10,7 @@ domain rules keep their own ids (``F1``, ``V01``, ``V13``).
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -69,9 +70,20 @@ def first_error(checks: Sequence[tuple[pl.Expr, str, str, pl.Expr | str]]) -> li
     return [rule.alias("fout_regel"), field.alias("fout_veld"), reason.alias("fout_reden")]
 
 
+_NINE_DIGITS = re.compile(r"\d{9}")
+
+
+def mask_digits(text: str) -> str:
+    """``text`` with every run of 9 digits masked (see ``shown``)."""
+    return _NINE_DIGITS.sub("*********", text)
+
+
 def shown(value: pl.Expr, limit: int = 40) -> pl.Expr:
-    """A value quoted for an error text, cut short; never used for identity fields."""
-    return pl.concat_str(pl.lit("'"), value.fill_null("").str.slice(0, limit), pl.lit("'"))
+    """A value quoted for an error text, cut short, with any run of 9 digits masked: a BSN typed
+    into the wrong column must not end up in a stored rejection. Never used for identity
+    fields."""
+    text = value.fill_null("").str.slice(0, limit).str.replace_all(r"\d{9}", "*********")
+    return pl.concat_str(pl.lit("'"), text, pl.lit("'"))
 
 
 _CLOCK = {

@@ -960,3 +960,10 @@ def test_registration_frame_has_the_rule_book_schema(tmp_path: Path) -> None:
     assert export.registrations.schema["datum"] == pl.Date()
     assert export.registrations.schema["begin"] == pl.Int16()
     assert export.registrations.schema["lesuur"] == pl.Int8()
+
+
+def test_a_bsn_typed_into_another_column_is_masked_in_the_rejection(tmp_path: Path) -> None:
+    export = read(tmp_path, registrations(reg(datum="111222333"), reg(redencode="111222333")))
+    texts = [r.reden for r in export.rejections] + [w.reden for w in export.warnings]
+    assert any("*********" in text for text in texts)
+    assert not any("111222333" in text for text in texts)
