@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from gateway.cli_outbox import register as register_outbox_verbs
 from gateway.errors import GatewayError
 from gateway.messages.commands import Operation
 from gateway.pipeline import PrecheckRun, run_precheck
@@ -126,7 +127,7 @@ def demo(
     _write_documents(outcome, out / "xml")
     target = out / "precheck.json"
     target.write_bytes(precheck_json_bytes(outcome.result, outcome.stats, indent=True))
-    console.print(f"JSON geschreven naar {target}")
+    console.print(f"JSON geschreven naar {target}", soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -178,7 +179,9 @@ def _write_documents(outcome: PrecheckRun, out_dir: Path) -> None:
         )
     except GatewayError as exc:
         _fail(str(exc))
-    Console(stderr=True).print(f"{len(written)} DUO-documenten geschreven naar {out_dir}")
+    Console(stderr=True).print(
+        f"{len(written)} DUO-documenten geschreven naar {out_dir}", soft_wrap=True, markup=False
+    )
 
 
 def _run(job: Callable[[], PrecheckRun]) -> PrecheckRun:
@@ -186,3 +189,6 @@ def _run(job: Callable[[], PrecheckRun]) -> PrecheckRun:
         return job()
     except GatewayError as exc:
         _fail(str(exc))
+
+
+register_outbox_verbs(app)

@@ -68,3 +68,34 @@ class UnsafeXmlError(GatewayError):
     Raised for a DOCTYPE, an entity declaration or reference, or a document over the size limit.
     Nothing in the document is expanded or fetched.
     """
+
+
+class TransportError(GatewayError):
+    """Sending to DUO failed (DOMAIN.md 3.1). The subclasses say what the outbox must do."""
+
+
+class TransientError(TransportError):
+    """DUO did not process the request (connection refused, HTTP 503, a SOAP Fault with faultcode
+    Server): safe to send again later."""
+
+
+class UnknownOutcomeError(TransportError):
+    """The request may have reached DUO but no usable answer came back (timeout, connection
+    dropped, malformed answer). Never resent blindly: reconcile first (DESIGN.md 4)."""
+
+
+class RejectedError(TransportError):
+    """DUO refused the request with a DC0002 Foutmelding: final, never retried.
+
+    ``errors`` holds (code, text) pairs as DUO gave them.
+    """
+
+    def __init__(self, errors: tuple[tuple[str, str], ...]) -> None:
+        self.errors = errors
+        shown = "; ".join(f"{code}: {text}" for code, text in errors[:5])
+        super().__init__(f"DUO weigerde het verzoek (DC0002): {shown}")
+
+
+class SecurityError(TransportError):
+    """The TLS handshake or an answer's security checks failed (wrong certificate, untrusted
+    chain, mismatched RelatesTo). Stored and reported; never retried blindly."""

@@ -35,13 +35,24 @@ def run_precheck(
     as_of: dt.date | None = None,
     history_path: Path | None = None,
 ) -> PrecheckRun:
+    """Read the school file and the history file, then ``run_precheck_with_school``."""
+    school = load_school(school_path)
+    known: list[KnownMelding] = load_history(history_path) if history_path else []
+    return run_precheck_with_school(school, students_path, registration_paths, as_of, known)
+
+
+def run_precheck_with_school(
+    school: SchoolConfig,
+    students_path: Path,
+    registration_paths: Sequence[Path],
+    as_of: dt.date | None,
+    known: Sequence[KnownMelding],
+) -> PrecheckRun:
     """Read, check and assess. Input rejections and warnings come first in the result.
 
     The peildatum is ``as_of`` or else the last date in the accepted registrations; registrations
     after it are ignored with W-PEILDATUM (DOMAIN.md 4.3).
     """
-    school = load_school(school_path)
-    known: list[KnownMelding] = load_history(history_path) if history_path else []
     export = read_export(school, students_path, registration_paths)
     peildatum = as_of or last_date(export.registrations)
     warnings: list[Warning] = list(export.warnings)

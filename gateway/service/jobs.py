@@ -1,0 +1,178 @@
+"""The gateway's jobs on the outbox: queue, send, change, withdraw, reconcile, status.
+
+Each job opens what it needs from the settings (school file, store, DUO client), does one thing
+and returns a small report; the CLI only prints it. The clock is passed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.documents import default_inhoud
+from gateway.duo.client import DuoClient, tls_context
+from gateway.duo.reconcile import ReconcileReport, reconcile
+from gateway.duo.sender import Sender, SendPolicy, SendReport
+from gateway.errors import InputError
+from gateway.messages import Intrekking, MeldingMutatie, RedenIntrekking
+from gateway.model import DuoStatus, SchoolConfig
+from gateway.pipeline import PrecheckRun, run_precheck_with_school
+from gateway.rules.validation import check_withdrawal
+from gateway.school import load_school
+from gateway.service.outbox_items import (
+    change_item,
+    melding_item,
+    r_einde_item,
+    withdrawal_item,
+)
+from gateway.settings import Settings
+from gateway.store import NewOutboxItem, OutboxRow, State, Store, open_store
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock, in UTC: only the CLI and the service loop call it."""
+    return dt.datetime.now(dt.UTC)
+
+
+def worker_name() -> str:
+    """A worker id unique per process (host, pid, random part): leases are per worker."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(slots=True)
+class Runtime:
+    """What the jobs work with: the settings, the school and the store."""
+
+    settings: Settings
+    school: SchoolConfig
+    store: Store
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        return cls(settings, load_school(settings.school), open_store(settings.store_url))
+
+    def client(self) -> DuoClient:
+        duo = self.settings.duo
+        password = duo.client_key_password.get_secret_value() if duo.client_key_password else None
+        context = tls_context(duo.client_cert, duo.client_key, duo.trust_bundle, password)
+        return DuoClient(
+            duo.endpoint,
+            duo.oin,
+            context,
+            timeout_seconds=duo.timeout_seconds,
+            connect_timeout_seconds=duo.connect_timeout_seconds,
+            max_attempts=duo.max_attempts,
+            max_connections=max(duo.concurrency, 1),
+        )
+
+    def policy(self) -> SendPolicy:
+        duo = self.settings.duo
+        return SendPolicy(
+            concurrency=duo.concurrency,
+            lease=dt.timedelta(seconds=duo.lease_seconds),
+            backoff=dt.timedelta(seconds=duo.retry_backoff_seconds),
+            backoff_max=dt.timedelta(seconds=duo.retry_backoff_max_seconds),
+        )
+
+
+@dataclass(slots=True)
+class QueueReport:
+    """What ``queue_precheck`` did: new rows, rows already there, and what could not be queued."""
+
+    created: list[int] = field(default_factory=list)
+    existing: list[int] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    run: PrecheckRun | None = None
+
+
+def queue_precheck(
+    runtime: Runtime,
+    students: Path,
+    registrations: Sequence[Path],
+    as_of: dt.date | None,
+    now: dt.datetime,
+) -> QueueReport:
+    """Pre-check an export against the meldingen the store already knows, and queue the proposed
+    meldingen and R-EINDE changes; idempotent on the natural key."""
+    known = runtime.store.known_meldingen(runtime.school.brin)
+    run = run_precheck_with_school(runtime.school, students, registrations, as_of, known)
+    report = QueueReport(run=run)
+    inhoud = default_inhoud(runtime.school)
+    items: list[NewOutboxItem] = []
+    for melding in run.result.meldingen:
+        items.append(
+            melding_item(melding, run.students[melding.leerlingnummer], runtime.school, inhoud, now)
+        )
+    for change in run.result.wijzigingen:
+        try:
+            items.append(r_einde_item(change, run.students[change.leerlingnummer],
+                                      runtime.school, now))  # fmt: skip
+        except InputError as exc:
+            report.skipped.append(str(exc))
+    for item in items:
+        result = runtime.store.enqueue(item, now, "queue")
+        (report.created if result.created else report.existing).append(result.outbox_id)
+    return report
+
+
+async def send(runtime: Runtime, clock: Clock, worker: str | None = None) -> SendReport:
+    """Send everything that is due, then reconcile unknown outcomes (``verzuim send --once``)."""
+    async with runtime.client() as client:
+        sender = Sender(
+            runtime.store, client, runtime.school, worker or worker_name(), clock,
+            runtime.policy(),
+        )  # fmt: skip
+        return await sender.send_due()
+
+
+async def reconcile_now(runtime: Runtime, clock: Clock) -> ReconcileReport:
+    """``verzuim reconcile``: fetch DUO's changes and resolve unknown outcomes."""
+    async with runtime.client() as client:
+        return await reconcile(runtime.store, client, runtime.school, clock)
+
+
+def queue_change(runtime: Runtime, outbox_id: int, change: MeldingMutatie, now: dt.datetime) -> int:
+    """``verzuim change``: queue a change of an accepted melding; returns the new row's id."""
+    target = _accepted_melding(runtime, outbox_id)
+    change = MeldingMutatie(
+        nummer=target.duo_nummer or "",
+        einddatum=change.einddatum,
+        vermoedelijke_reden=change.vermoedelijke_reden,
+        ondernomen_acties=change.ondernomen_acties,
+        toelichting=change.toelichting,
+    )
+    item = change_item(target, runtime.school, change, now)
+    return runtime.store.enqueue(item, now, "change").outbox_id
+
+
+def queue_withdrawal(
+    runtime: Runtime, outbox_id: int, reden: RedenIntrekking, toelichting: str, now: dt.datetime
+) -> int:
+    """``verzuim withdraw``: V12 — a reason and a melding that is not afgesloten or withdrawn."""
+    target = _accepted_melding(runtime, outbox_id)
+    status = target.duo_status or DuoStatus.GEREGISTREERD
+    violations = check_withdrawal(DuoStatus(status), reden.value)
+    if violations:
+        raise InputError("; ".join(f"{v.regel} {v.veld}: {v.reden}" for v in violations))
+    withdrawal = Intrekking(target.duo_nummer or "", reden, toelichting)
+    item = withdrawal_item(target, runtime.school, withdrawal, now)
+    return runtime.store.enqueue(item, now, "withdraw").outbox_id
+
+
+def _accepted_melding(runtime: Runtime, outbox_id: int) -> OutboxRow:
+    row = runtime.store.get(outbox_id)
+    if row is None:
+        raise InputError(f"outbox-rij {outbox_id} bestaat niet")
+    if row.state is not State.ACCEPTED or not row.duo_nummer:
+        raise InputError(
+            f"outbox-rij {outbox_id} is nog niet door DUO geregistreerd "
+            f"(status {row.state.value}); verstuur eerst met verzuim send"
+        )
+    return row

@@ -1,0 +1,288 @@
+"""The simulator's HTTP application (Starlette): the SOAP endpoint with fault injection, the
+WSDL and schemas, and the admin API (``/_sim/...``). TLS and the client certificate are the
+server's job (``server.py``, ``tls.py``); every route is behind the same two-way TLS.
+
+Routes:
+
+- ``POST /verzuim/v1``: SOAP 1.1 (``endpoint.exchange``), with the faults of ``faults.py``;
+- ``GET /verzuim/v1?wsdl``: the WSDL, its service address set to this server;
+  ``GET /verzuim/<file>.xsd``: the schemas it imports;
+- ``GET /_sim/health``; ``GET /_sim/meldingen`` (no BSN: the pupil is masked);
+  ``POST /_sim/meldingen/{nummer}/status`` with ``{"status": "B|G|K", "reden": "..."}``;
+  ``POST /_sim/faults`` with any of the fault settings; ``POST /_sim/tick`` applies the
+  municipality's due steps now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from gateway.errors import ConfigError
+from gateway.messages import xsd_dir
+from gateway.model import DuoStatus
+from gateway.simulator.duo import DuoService
+from gateway.simulator.endpoint import exchange
+from gateway.simulator.faults import Fault, FaultInjector
+from gateway.simulator.options import SimulatorOptions
+from gateway.simulator.soap import CONTENT_TYPE
+from gateway.simulator.store import SimulatorStore, StoredMelding
+from gateway.simulator.tls import peer_oin, transport_of
+
+log = logging.getLogger("gateway.simulator")
+
+WSDL_PLACEHOLDER = "https://duo.verzuim-gateway.example/verzuim/v1"
+_DISCONNECT_WAIT = 5.0
+
+
+class Simulator:
+    """The simulator's parts: options, store, DUO's operations and the fault injector."""
+
+    def __init__(self, options: SimulatorOptions, store: SimulatorStore | None = None) -> None:
+        self.options = options.checked()
+        self.store = store or SimulatorStore(options.db)
+        self.service = DuoService(self.store, self.options)
+        self.faults = FaultInjector(self.options.faults, self.options.seed)
+
+
+def create_app(simulator: Simulator) -> Starlette:
+    """The Starlette application of one simulator."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(_municipality(simulator))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = Starlette(
+        routes=[
+            Route("/verzuim/v1", _soap, methods=["POST"]),
+            Route("/verzuim/v1", _wsdl, methods=["GET"]),
+            Route("/verzuim/{name}", _schema, methods=["GET"]),
+            Route("/_sim/health", _health, methods=["GET"]),
+            Route("/_sim/meldingen", _meldingen, methods=["GET"]),
+            Route("/_sim/meldingen/{nummer}/status", _status, methods=["POST"]),
+            Route("/_sim/faults", _faults, methods=["POST"]),
+            Route("/_sim/tick", _tick, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.simulator = simulator
+    return app
+
+
+async def _municipality(simulator: Simulator) -> None:
+    """The municipality works in the background too, not only when a request comes in."""
+    while True:
+        await asyncio.sleep(simulator.options.tick_seconds)
+        try:
+            simulator.service.advance()
+        except Exception as exc:  # keep the loop alive; never log values
+            log.error("gemeente: stap mislukt: %s", type(exc).__name__)
+
+
+def _sim(request: Request) -> Simulator:
+    simulator = request.app.state.simulator
+    assert isinstance(simulator, Simulator)
+    return simulator
+
+
+# ----- SOAP -----
+
+
+async def _soap(request: Request) -> Response:
+    simulator = _sim(request)
+    fault = simulator.faults.draw()
+    rates = simulator.faults.rates
+    if rates.latency_ms:
+        await asyncio.sleep(rates.latency_ms / 1000)
+    transport = transport_of(dict(request.scope))
+    if fault is Fault.RESET:
+        log.info("fout-injectie: verbinding verbroken voor verwerking")
+        return _Abort(transport, None)
+    if fault is Fault.FAIL:
+        log.info("fout-injectie: 503")
+        return PlainTextResponse("simulator: fail-rate (niets verwerkt)", status_code=503)
+    data = await request.body()
+    status, body = exchange(
+        simulator.service, data, request.headers.get("soapaction"), peer_oin(transport)
+    )
+    if fault is Fault.TIMEOUT:
+        log.info("fout-injectie: antwoord na %s s", rates.timeout_seconds)
+        await asyncio.sleep(rates.timeout_seconds)
+    elif fault is Fault.DROP:
+        log.info("fout-injectie: verbinding verbroken na verwerking")
+        return _Abort(transport, (status, body[: len(body) // 2]))
+    elif fault is Fault.MALFORMED:
+        log.info("fout-injectie: kapot XML-antwoord na verwerking")
+        body = body[: len(body) // 2]
+    return Response(body, status_code=status, media_type=CONTENT_TYPE)
+
+
+class _Abort(Response):
+    """Close the connection on purpose: before any byte (``head`` None: a reset) or after the
+    status line, headers and part of the body (a connection dropped after commit)."""
+
+    def __init__(self, transport: asyncio.Transport | None, head: tuple[int, bytes] | None):
+        super().__init__(status_code=200 if head is None else head[0])
+        self._transport = transport
+        self._head = head
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._head is not None:
+            status, partial = self._head
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", CONTENT_TYPE.encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": partial, "more_body": True})
+        if self._transport is None:  # not under our server: nothing to close, end the answer
+            if self._head is None:
+                await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        if self._head is None:
+            self._transport.abort()
+        else:
+            self._transport.close()  # flushes what was written, then closes
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_DISCONNECT_WAIT):
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+
+
+# ----- WSDL and schemas -----
+
+
+async def _wsdl(request: Request) -> Response:
+    if "wsdl" not in request.query_params:
+        return PlainTextResponse("POST een SOAP-verzoek, of GET ?wsdl", status_code=405)
+    text = (xsd_dir() / "verzuim-v1.wsdl").read_text(encoding="utf-8")
+    address = f"{request.base_url}verzuim/v1"
+    return Response(text.replace(WSDL_PLACEHOLDER, address), media_type=CONTENT_TYPE)
+
+
+async def _schema(request: Request) -> Response:
+    name = request.path_params["name"]
+    files = {path.name: path for path in xsd_dir().glob("*.xsd")}
+    if name not in files:
+        return PlainTextResponse("onbekend schema", status_code=404)
+    return Response(files[name].read_bytes(), media_type=CONTENT_TYPE)
+
+
+# ----- admin API -----
+
+
+async def _health(request: Request) -> Response:
+    simulator = _sim(request)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "meldingen": len(simulator.store.all()),
+            "faults": asdict(simulator.faults.rates),
+            "fault_counts": {fault.value: n for fault, n in simulator.faults.counts.items()},
+            "dedupe": simulator.options.dedupe,
+            "page_size": simulator.options.page_size,
+        }
+    )
+
+
+async def _meldingen(request: Request) -> Response:
+    simulator = _sim(request)
+    simulator.service.advance()
+    return JSONResponse([melding_json(melding) for melding in simulator.store.all()])
+
+
+async def _status(request: Request) -> Response:
+    simulator = _sim(request)
+    nummer = request.path_params["nummer"]
+    payload = await _json_object(request)
+    if isinstance(payload, Response):
+        return payload
+    status, reden = payload.get("status"), payload.get("reden")
+    if not isinstance(status, str) or (reden is not None and not isinstance(reden, str)):
+        return _problem(400, "geef {'status': 'B|G|K', 'reden': '...'}")
+    try:
+        changed = simulator.service.set_status(nummer, DuoStatus(status), reden)
+    except KeyError:
+        return _problem(404, f"melding {nummer} bestaat niet")
+    except ValueError as exc:
+        code = 409 if "ingetrokken" in str(exc) else 400
+        return _problem(code, str(exc))
+    return JSONResponse(melding_json(changed))
+
+
+async def _faults(request: Request) -> Response:
+    simulator = _sim(request)
+    payload = await _json_object(request)
+    if isinstance(payload, Response):
+        return payload
+    try:
+        rates = simulator.faults.update(payload)
+    except ConfigError as exc:
+        return _problem(400, str(exc))
+    log.info("fout-injectie aangepast: %s", asdict(rates))
+    return JSONResponse(asdict(rates))
+
+
+async def _tick(request: Request) -> Response:
+    return JSONResponse({"stappen": _sim(request).service.advance()})
+
+
+def melding_json(melding: StoredMelding) -> dict[str, Any]:
+    """A melding for the admin API: no BSN or onderwijsnummer, only a masked form."""
+    return {
+        "nummer": melding.nummer,
+        "document_id": melding.document_id,
+        "brin": melding.brin,
+        "leerling": mask_identity(melding.bsn, melding.onderwijsnummer),
+        "leerlingnummer": melding.leerlingnummer,
+        "code": melding.code.value,
+        "herhaal": melding.herhaal,
+        "begindatum": melding.begindatum.isoformat(),
+        "einddatum": melding.einddatum.isoformat() if melding.einddatum else None,
+        "status": melding.status.value,
+        "reden_afsluiting": melding.reden_afsluiting,
+        "reden_intrekking": melding.reden_intrekking,
+        "geregistreerd_op": melding.geregistreerd_op.isoformat(),
+        "gewijzigd_op": melding.gewijzigd_op.isoformat(),
+        "registraties": melding.registraties,
+    }
+
+
+def mask_identity(bsn: str, onderwijsnummer: str) -> str:
+    """``bsn:******333`` or ``onderwijsnummer:******503``: enough to tell pupils apart in a
+    test, never the number itself."""
+    kind, value = ("bsn", bsn) if bsn else ("onderwijsnummer", onderwijsnummer)
+    return f"{kind}:{'*' * max(0, len(value) - 3)}{value[-3:]}"
+
+
+async def _json_object(request: Request) -> dict[str, object] | Response:
+    try:
+        payload = await request.json()
+    except ValueError:
+        return _problem(400, "verwacht een JSON-object")
+    if not isinstance(payload, dict):
+        return _problem(400, "verwacht een JSON-object")
+    return payload
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
