@@ -7,6 +7,7 @@ Exit codes: 0 when the job completed (also with rejected rows or meldingen, whic
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import uuid
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from rich.console import Console
 
 from gateway.cli_outbox import register as register_outbox_verbs
 from gateway.errors import GatewayError
+from gateway.logging import configure_logging
 from gateway.messages.commands import Operation
 from gateway.pipeline import PrecheckRun, run_precheck
 from gateway.render import precheck_json_bytes, print_precheck_table
@@ -29,6 +31,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _start() -> None:
+    """Logging first: every line goes through the redacting processors (no BSN, no names)."""
+    configure_logging(
+        os.environ.get("VERZUIM_LOGGING__LEVEL", "INFO"),
+        os.environ.get("VERZUIM_LOGGING__FORMAT", "auto"),
+    )
+
+
 USAGE_ERROR = 2
 
 
@@ -108,26 +121,77 @@ def sample(out: Annotated[Path, typer.Option(help="map voor de voorbeeldschool")
 def demo(
     out: Annotated[Path, typer.Option(help="map voor de uitvoer")] = Path("demo-output"),
 ) -> None:
-    """Draai de hoofdtaak op de ingebouwde standaardinstellingen: de voorbeeldschool door de
-    pre-check, als tabel op het scherm, als JSON en als gevalideerde DUO-documenten (xml/) in
-    de uitvoermap.
+    """Draai de hele keten op de ingebouwde standaardinstellingen: voorbeeldschool, pre-check,
+    outbox, de meegeleverde DUO-simulator over wederzijds TLS, versturen, een ronde
+    statuswijzigingen van de gemeente, afstemmen, en een samenvatting.
 
+    Schrijft in de uitvoermap: precheck.json, xml/ (de verstuurde documenten), outbox.json,
+    verzuim.log (JSON-logregels), pki/, verzuim.toml en de invoer in voorbeeldschool/.
     Voorbeeld: verzuim demo --out demo-output
     """
     from gateway.sample.generate import write_sample_school
+    from gateway.service.demo import run_chain
 
-    files = write_sample_school(out / "voorbeeldschool")
-    outcome = _run(
-        lambda: run_precheck(
-            files.school, files.leerlingen, [files.lesregistraties], None, files.meldingen
+    out.mkdir(parents=True, exist_ok=True)
+    log_file = out / "verzuim.log"
+    log_stream = log_file.open("w", encoding="utf-8")
+    try:
+        configure_logging("INFO", "json", stream=log_stream)
+        files = write_sample_school(out / "voorbeeldschool")
+        outcome = _run(
+            lambda: run_precheck(
+                files.school, files.leerlingen, [files.lesregistraties], None, files.meldingen
+            )
         )
-    )
-    console = Console()
-    print_precheck_table(console, outcome.result, outcome.stats)
-    _write_documents(outcome, out / "xml")
-    target = out / "precheck.json"
-    target.write_bytes(precheck_json_bytes(outcome.result, outcome.stats, indent=True))
-    console.print(f"JSON geschreven naar {target}", soft_wrap=True, markup=False)
+        console = Console()
+        print_precheck_table(console, outcome.result, outcome.stats)
+        _write_documents(outcome, out / "xml")
+        target = out / "precheck.json"
+        target.write_bytes(precheck_json_bytes(outcome.result, outcome.stats, indent=True))
+        console.rule("Versturen naar de DUO-simulator")
+        try:
+            report = run_chain(files, out)
+        except GatewayError as exc:
+            _fail(str(exc))
+        _print_chain(console, report)
+        console.print(
+            f"Uitvoer in {out}: precheck.json, xml/, outbox.json, verzuim.log",
+            soft_wrap=True,
+            markup=False,
+        )
+    finally:
+        log_stream.close()
+
+
+def _print_chain(console: Console, report: object) -> None:
+    from rich.table import Table
+
+    from gateway.service.demo import DemoReport
+
+    assert isinstance(report, DemoReport)
+    table = Table(title="Keten: outbox en DUO", title_justify="left")
+    table.add_column("stap")
+    table.add_column("aantal", justify="right")
+    queued, sent, rec = report.queued, report.sent, report.reconciled
+    rows = [
+        ("in de outbox gezet", len(queued.created) if queued else 0),
+        ("stond er al", len(queued.existing) if queued else 0),
+        ("geaccepteerd door DUO", sent.accepted if sent else 0),
+        ("geweigerd door DUO (DC0002)", sent.rejected if sent else 0),
+        ("later opnieuw", sent.retried if sent else 0),
+        ("uitkomst onbekend", sent.unknown if sent else 0),
+        ("meldingen bij de simulator", report.at_simulator),
+        ("statuswijzigingen opgehaald", rec.statuses_applied if rec else 0),
+    ]
+    rows += [
+        (f"outbox toestand {state}", count) for state, count in sorted(report.per_state.items())
+    ]
+    rows += [
+        (f"DUO-status {status}", count) for status, count in sorted(report.per_duo_status.items())
+    ]
+    for label, count in rows:
+        table.add_row(label, str(count))
+    console.print(table)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.errors import GatewayError
+from gateway.logging import configure_logging
 from gateway.messages import MeldingMutatie, RedenIntrekking
 from gateway.service.jobs import (
     Runtime,
@@ -55,6 +56,7 @@ def _fail(message: str) -> typer.Exit:
 def _runtime(config: Path | None, check_transport: bool = False) -> Runtime:
     try:
         settings = load_settings(config)
+        configure_logging(settings.logging.level, settings.logging.format)
         if check_transport:
             result = check_settings(settings, utc_now())
             for warning in result.warnings:

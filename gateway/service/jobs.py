@@ -20,7 +20,7 @@ from gateway.duo.reconcile import ReconcileReport, reconcile
 from gateway.duo.sender import Sender, SendPolicy, SendReport
 from gateway.errors import InputError
 from gateway.messages import Intrekking, MeldingMutatie, RedenIntrekking
-from gateway.model import DuoStatus, SchoolConfig
+from gateway.model import DuoStatus, KnownMelding, SchoolConfig
 from gateway.pipeline import PrecheckRun, run_precheck_with_school
 from gateway.rules.validation import check_withdrawal
 from gateway.school import load_school
@@ -98,10 +98,12 @@ def queue_precheck(
     registrations: Sequence[Path],
     as_of: dt.date | None,
     now: dt.datetime,
+    history: Sequence[KnownMelding] = (),
 ) -> QueueReport:
-    """Pre-check an export against the meldingen the store already knows, and queue the proposed
-    meldingen and R-EINDE changes; idempotent on the natural key."""
-    known = runtime.store.known_meldingen(runtime.school.brin)
+    """Pre-check an export against the meldingen the store already knows (plus ``history``, e.g.
+    meldingen sent before the gateway was used), and queue the proposed meldingen and R-EINDE
+    changes; idempotent on the natural key."""
+    known = [*runtime.store.known_meldingen(runtime.school.brin), *history]
     run = run_precheck_with_school(runtime.school, students, registrations, as_of, known)
     report = QueueReport(run=run)
     inhoud = default_inhoud(runtime.school)
