@@ -345,6 +345,8 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
     root.setLevel(numeric)
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(numeric, logging.INFO))
+    # Alembic's "Context impl" lines on every start say nothing to a school; keep them at DEBUG.
+    logging.getLogger("alembic").setLevel(numeric if numeric <= logging.DEBUG else logging.WARNING)
     for name in _STDLIB_LOGGERS:
         stdlib_logger = logging.getLogger(name)
         stdlib_logger.handlers.clear()

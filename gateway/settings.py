@@ -81,7 +81,7 @@ ENV_CONFIG = "VERZUIM_CONFIG"
 EXPIRY_WARNING_DAYS = 30
 """``check_settings`` warns when the client certificate has fewer days left than this."""
 
-_OIN = re.compile(r"[0-9]{20}")
+_OIN = re.compile(r"[0-9A-Z]{20}")  # 20 positions; an OIN of prefix 00000007 carries a BRIN
 _SQLITE_URL = re.compile(r"(?P<scheme>sqlite(?:\+[a-z0-9_]+)?):///(?P<rest>.*)", re.IGNORECASE)
 
 
@@ -463,9 +463,11 @@ def check_settings(
 
     oin_ok = bool(_OIN.fullmatch(duo.oin))
     if not duo.oin:
-        errors.append("duo.oin: ontbreekt; zet het OIN van de school (20 cijfers)")
+        errors.append("duo.oin: ontbreekt; zet het OIN van de school (20 tekens)")
     elif not oin_ok:
-        errors.append("duo.oin: een OIN is precies 20 cijfers; controleer de waarde")
+        errors.append(
+            "duo.oin: een OIN is precies 20 cijfers of hoofdletters (een BRIN erin); controleer"
+        )
 
     certificate: x509.Certificate | None = None
     days_left: int | None = None

@@ -355,10 +355,15 @@ def test_oin_not_matching_the_certificate(setup: Setup) -> None:
     )
 
 
-@pytest.mark.parametrize("oin", ["1234", "0000000123456789000X", "000000012345678900001"])
-def test_oin_must_be_twenty_digits(setup: Setup, oin: str) -> None:
+@pytest.mark.parametrize("oin", ["1234", "0000000123456789000x", "000000012345678900001"])
+def test_oin_must_be_twenty_digits_or_capitals(setup: Setup, oin: str) -> None:
     result = setup.check({"VERZUIM_DUO__OIN": oin})
-    assert "duo.oin: een OIN is precies 20 cijfers; controleer de waarde" in result.errors
+    assert any(e.startswith("duo.oin: een OIN is precies 20 cijfers") for e in result.errors)
+
+
+def test_oin_may_carry_a_brin_with_letters(setup: Setup) -> None:
+    result = setup.check({"VERZUIM_DUO__OIN": "0000000799XX00000000"})
+    assert not any(e.startswith("duo.oin: een OIN") for e in result.errors)
 
 
 def test_missing_oin(setup: Setup) -> None:
