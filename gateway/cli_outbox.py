@@ -24,11 +24,12 @@ from gateway.service.jobs import (
     queue_precheck,
     queue_withdrawal,
     reconcile_now,
+    row_summary,
     send,
     utc_now,
 )
 from gateway.settings import check_settings, load_settings
-from gateway.store import OutboxRow, State
+from gateway.store import State
 
 USAGE_ERROR = 2
 ConfigOption = Annotated[
@@ -270,7 +271,7 @@ def status(output_format: FormatOption = "table", config: ConfigOption = None) -
     document: dict[str, Any] = {
         "per_toestand": {state.value: count for state, count in store.counts().items()},
         "oudste_wachtende": oldest.isoformat() if oldest else None,
-        "laatste_fouten": [_row_json(row) for row in store.last_errors(10)],
+        "laatste_fouten": [row_summary(row) for row in store.last_errors(10)],
     }
     if output_format == "json":
         json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
@@ -302,39 +303,16 @@ def outbox_list(
         raise _fail(f"--state: kies uit {', '.join(s.value for s in State)}") from None
     rows = runtime.store.list(wanted, limit=limit)
     if output_format == "json":
-        json.dump([_row_json(row) for row in rows], sys.stdout, ensure_ascii=False, indent=2)
+        json.dump([row_summary(row) for row in rows], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return
     table = Table("id", "actie", "leerling", "code", "begin", "eind", "toestand", "DUO-nr",
                   "DUO-status", "pogingen")  # fmt: skip
     for row in rows:
-        item = _row_json(row)
+        item = row_summary(row)
         table.add_row(
             *(str(item[key] or "") for key in ("id", "actie", "leerlingnummer", "code",
                                                "begindatum", "einddatum", "toestand",
                                                "duo_nummer", "duo_status", "pogingen"))
         )  # fmt: skip
     Console().print(table)
-
-
-def _row_json(row: OutboxRow) -> dict[str, Any]:
-    """A row for people and scripts: no BSN, no XML."""
-    return {
-        "id": row.id,
-        "actie": row.operation.value,
-        "leerlingnummer": row.leerlingnummer,
-        "code": row.code.value,
-        "begindatum": row.begindatum.isoformat(),
-        "einddatum": row.einddatum.isoformat() if row.einddatum else None,
-        "herhaal": row.herhaal,
-        "document_id": row.document_id,
-        "toestand": row.state.value,
-        "pogingen": row.attempts,
-        "volgende_poging": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
-        "fout": row.last_error,
-        "duo_nummer": row.duo_nummer,
-        "duo_status": row.duo_status.value if row.duo_status else None,
-        "duo_reden": row.duo_reden,
-        "aangemaakt": row.created_at.isoformat(),
-        "bijgewerkt": row.updated_at.isoformat(),
-    }

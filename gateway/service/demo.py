@@ -23,11 +23,17 @@ from gateway.duo.sender import SendReport
 from gateway.history import load_history
 from gateway.pki import init_pki
 from gateway.sample.generate import SampleFiles
-from gateway.service.jobs import QueueReport, Runtime, queue_precheck, reconcile_now, send
+from gateway.service.jobs import (
+    QueueReport,
+    Runtime,
+    queue_precheck,
+    reconcile_now,
+    row_summary,
+    send,
+)
 from gateway.settings import load_settings
 from gateway.simulator.options import FaultRates, SimulatorOptions
 from gateway.simulator.server import SimulatorServer
-from gateway.store import OutboxRow
 
 MUNICIPALITY_WAIT_SECONDS = 2.0
 
@@ -86,7 +92,7 @@ def run_chain(sample: SampleFiles, out: Path, seed: int = 1) -> DemoReport:
         report.at_simulator = len(server.simulator.store.all())
         outbox = out / "outbox.json"
         outbox.write_text(
-            json.dumps([_row(row) for row in rows], ensure_ascii=False, indent=2),
+            json.dumps([row_summary(row) for row in rows], ensure_ascii=False, indent=2),
             encoding="utf-8",
         )
         report.files.append(outbox)
@@ -124,20 +130,3 @@ def _write_config(out: Path, sample: SampleFiles, oin: str, endpoint: str) -> Pa
         encoding="utf-8",
     )
     return config
-
-
-def _row(row: OutboxRow) -> dict[str, object]:
-    """An outbox row for the demo's outbox.json (no BSN, no XML)."""
-    return {
-        "id": row.id,
-        "actie": row.operation.value,
-        "leerlingnummer": row.leerlingnummer,
-        "code": row.code.value,
-        "begindatum": row.begindatum.isoformat(),
-        "einddatum": row.einddatum.isoformat() if row.einddatum else None,
-        "toestand": row.state.value,
-        "duo_nummer": row.duo_nummer,
-        "duo_status": row.duo_status.value if row.duo_status else None,
-        "duo_reden": row.duo_reden,
-        "document_id": row.document_id,
-    }

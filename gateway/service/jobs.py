@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gateway.documents import default_inhoud
 from gateway.duo.client import DuoClient, tls_context
@@ -178,3 +179,27 @@ def _accepted_melding(runtime: Runtime, outbox_id: int) -> OutboxRow:
             f"(status {row.state.value}); verstuur eerst met verzuim send"
         )
     return row
+
+
+def row_summary(row: OutboxRow) -> dict[str, Any]:
+    """An outbox row for people and scripts (`status`, `outbox list`, the demo's outbox.json):
+    no BSN, no XML."""
+    return {
+        "id": row.id,
+        "actie": row.operation.value,
+        "leerlingnummer": row.leerlingnummer,
+        "code": row.code.value,
+        "begindatum": row.begindatum.isoformat(),
+        "einddatum": row.einddatum.isoformat() if row.einddatum else None,
+        "herhaal": row.herhaal,
+        "document_id": row.document_id,
+        "toestand": row.state.value,
+        "pogingen": row.attempts,
+        "volgende_poging": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+        "fout": row.last_error,
+        "duo_nummer": row.duo_nummer,
+        "duo_status": row.duo_status.value if row.duo_status else None,
+        "duo_reden": row.duo_reden,
+        "aangemaakt": row.created_at.isoformat(),
+        "bijgewerkt": row.updated_at.isoformat(),
+    }
