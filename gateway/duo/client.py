@@ -197,9 +197,15 @@ def _rejected(answer: Foutmelding) -> RejectedError:
 
 
 def _is_tls_failure(exc: Exception) -> bool:
+    """A TLS refusal somewhere in the chain. A timeout is never one: its context holds the
+    ``SSLWantReadError`` the TLS stream was waiting on, which is flow control, not a failure."""
+    if isinstance(exc, httpx.TimeoutException):
+        return False
     cause: BaseException | None = exc
     while cause is not None:
-        if isinstance(cause, ssl.SSLError):
+        if isinstance(cause, ssl.SSLError) and not isinstance(
+            cause, ssl.SSLWantReadError | ssl.SSLWantWriteError
+        ):
             return True
         cause = cause.__cause__ or cause.__context__
     return False

@@ -106,6 +106,12 @@ class Sender:
     ) -> None:
         async with semaphore:
             with bind_send_context(row.id, row.document_id, row.brin):
+                if row.lease_until is not None and row.lease_until <= self.clock():
+                    # Waited too long for a free slot: another worker may own the row by now.
+                    # Not sending is safe: it becomes unknown, is reconciled, and comes back.
+                    report.lost_lease += 1
+                    log.warning("lease verlopen voor verzenden; rij overgeslagen")
+                    return
                 await self._send(row, report)
 
     async def _send(self, row: OutboxRow, report: SendReport) -> None:
