@@ -15,6 +15,7 @@ Short retries of transient errors happen here (tenacity); long-term backoff live
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ssl
 import uuid
@@ -67,7 +68,13 @@ def tls_context(
 
 
 class DuoClient:
-    """Sends stored request documents to DUO's endpoint over one shared HTTP connection pool."""
+    """Sends stored request documents to DUO's endpoint.
+
+    Connections are kept in *lanes*: one keep-alive connection per lane, as many lanes as
+    ``max_connections``, all sharing one ``ssl.SSLContext``. A request takes a free lane and gives
+    it back. (One httpx pool of N connections re-checks every connection on every request, which
+    cost more CPU than the requests themselves at 16 connections; ``benchmarks/sender.py``.)
+    """
 
     def __init__(
         self,
@@ -83,14 +90,18 @@ class DuoClient:
         self.endpoint = endpoint
         self.oin = oin
         self.max_attempts = max(1, max_attempts)
-        self._http = httpx.AsyncClient(
-            verify=context,
-            timeout=httpx.Timeout(timeout_seconds, connect=connect_timeout_seconds),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            transport=transport,
-        )
+        self._lanes: list[httpx.AsyncClient] = [
+            httpx.AsyncClient(
+                verify=context,
+                timeout=httpx.Timeout(timeout_seconds, connect=connect_timeout_seconds),
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                transport=transport,
+            )
+            for _ in range(max(1, max_connections))
+        ]
+        self._free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        for lane in self._lanes:
+            self._free.put_nowait(lane)
 
     async def __aenter__(self) -> DuoClient:
         return self
@@ -99,7 +110,8 @@ class DuoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        for lane in self._lanes:
+            await lane.aclose()
 
     async def send(self, operation: str, document: bytes) -> Answer:
         """Send a stored ``melden``/``mutatie``/``intrekken`` document; short retries of
@@ -161,7 +173,11 @@ class DuoClient:
     async def _post(self, envelope: bytes, action: str) -> httpx.Response:
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action}"'}
         try:
-            return await self._http.post(self.endpoint, content=envelope, headers=headers)
+            lane = await self._free.get()
+            try:
+                return await lane.post(self.endpoint, content=envelope, headers=headers)
+            finally:
+                self._free.put_nowait(lane)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             if _is_tls_failure(exc):
                 raise SecurityError(f"TLS-verbinding met DUO geweigerd: {_reason(exc)}") from None
