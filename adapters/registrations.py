@@ -17,16 +17,18 @@ import polars as pl
 from adapters.blocks import Block, file_blocks, split_block
 from adapters.rows import MAX_KEY, first_error, parse_header, shown, strict_date, time_minutes
 from gateway.errors import InputError
-from gateway.model import Rejection, SchoolConfig, Status
+from gateway.model import Categorie, Rejection, SchoolConfig, Status
 from gateway.rules.dayfacts import CATEGORIE, GEOORLOOFD, MAX_MINUTES, REGISTRATION_SCHEMA, STATUS
 
 REGISTRATION_COLUMNS = (
     "brin", "vestiging", "leerlingnummer", "bsn", "onderwijsnummer", "datum", "lesuur",
     "begintijd", "eindtijd", "status", "redencode", "reden", "geoorloofd", "bron_id",
 )  # fmt: skip
+OPTIONAL_COLUMNS = ("categorie",)  # written by `verzuim import`: the categorie already mapped
 REQUIRED_REGISTRATION_COLUMNS = ("leerlingnummer", "datum", "begintijd", "eindtijd", "status")
 _USED = ("leerlingnummer", "brin", "bsn", "onderwijsnummer", "datum", "lesuur", "begintijd",
-         "eindtijd", "status", "redencode", "geoorloofd")  # fmt: skip
+         "eindtijd", "status", "redencode", "geoorloofd", "categorie")  # fmt: skip
+_CATEGORIES = ["", *(categorie.value for categorie in Categorie)]
 _STATUSES = [status.value for status in Status]
 FILE_STRIDE = 10**12  # keeps input order across several registration files (F1: later wins)
 IDENTITY_SCHEMA: dict[str, pl.DataType] = {
@@ -96,7 +98,9 @@ def _header(block: Block, encoding: str, source: str) -> tuple[tuple[str, ...], 
         line = raw.decode(encoding)
     except UnicodeDecodeError:
         raise InputError(f"{source}, regel 1: kopregel is niet leesbaar (I-KOP)") from None
-    header = parse_header(line, REQUIRED_REGISTRATION_COLUMNS, REGISTRATION_COLUMNS, source)
+    header = parse_header(
+        line, REQUIRED_REGISTRATION_COLUMNS, (*REGISTRATION_COLUMNS, *OPTIONAL_COLUMNS), source
+    )
     rest = b"" if cut < 0 else block.data[cut + 1 :]
     return header.names, Block(block.first_line + 1, rest, max(block.lines - 1, 0))
 
@@ -146,6 +150,7 @@ def _valid(school: SchoolConfig) -> pl.Expr:
         & pl.col("status").is_in(_STATUSES)
         & pl.col("geoorloofd").is_in(["", "J", "N"])
         & ((pl.col("lesuur") == "") | pl.col("_lesuur").is_between(1, 12))
+        & pl.col("categorie").is_in(_CATEGORIES)
     ).fill_null(False)
 
 
@@ -179,6 +184,8 @@ def _rejections(refused: pl.DataFrame, school: SchoolConfig, source: str) -> lis
         ((col("lesuur") != "") & ~col("_lesuur").is_between(1, 12).fill_null(False),
          "I-FORMAAT", "lesuur",
          pl.concat_str(shown(col("lesuur"), 10), pl.lit(" is geen lesuur 1-12"))),
+        (~col("categorie").is_in(_CATEGORIES), "I-FORMAAT", "categorie",
+         pl.concat_str(shown(col("categorie"), 12), pl.lit(" is geen categorie"))),
     ]  # fmt: skip
     guarded = [(condition.fill_null(False), *rest) for condition, *rest in checks]
     described = refused.with_columns(first_error(guarded))  # type: ignore[arg-type]
@@ -200,8 +207,11 @@ def _typed(school: SchoolConfig, file_index: int) -> list[pl.Expr]:
         pl.col("_eind").cast(pl.Int16).alias("eind"),
         pl.col("status").cast(STATUS),
         pl.col("geoorloofd").cast(GEOORLOOFD),
-        pl.col("redencode")
-        .replace_strict(mapping, default="", return_dtype=pl.String())
+        pl.when(pl.col("categorie") != "")
+        .then(pl.col("categorie"))
+        .otherwise(
+            pl.col("redencode").replace_strict(mapping, default="", return_dtype=pl.String())
+        )
         .cast(CATEGORIE)
         .alias("categorie"),
         pl.col("_lesuur").cast(pl.Int8).alias("lesuur"),

@@ -70,8 +70,15 @@ ExistingFile = Annotated[Path, typer.Option(exists=True, dir_okay=False, readabl
 @app.command()
 def precheck(
     school: Annotated[Path, typer.Option(help="schoolbestand (TOML)")],
-    students: Annotated[Path, typer.Option(help="leerlingen.csv")],
-    registrations: Annotated[list[Path], typer.Option(help="lesregistraties.csv (herhaalbaar)")],
+    registrations: Annotated[
+        list[Path], typer.Option(help="lesregistraties.csv of bestanden van het SIS (herhaalbaar)")
+    ],
+    students: Annotated[
+        Path | None, typer.Option(help="leerlingen.csv (canoniek verplicht)")
+    ] = None,
+    adapter: Annotated[
+        str, typer.Option(help="canonical, magister, somtoday, eduarte, dagverzuim of auto")
+    ] = "canonical",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="peildatum JJJJ-MM-DD (standaard: laatste datum)")
     ] = None,
@@ -91,10 +98,12 @@ def precheck(
       verzuim precheck --school school.toml --students leerlingen.csv
       --registrations lesregistraties.csv --as-of 2024-10-20 --format json --xml uit/
     """
-    for path in (school, students, *registrations, *([history] if history else [])):
+    for path in (school, *registrations, *(p for p in (students, history) if p is not None)):
         if not path.is_file():
             _fail(f"{path}: bestand niet gevonden")
-    outcome = _run(lambda: run_precheck(school, students, registrations, _as_of(as_of), history))
+    outcome = _run(
+        lambda: run_precheck(school, students, registrations, _as_of(as_of), history, adapter)
+    )
     if xml is not None:
         _write_documents(outcome, xml)
     if output_format is OutputFormat.JSON:
@@ -192,6 +201,53 @@ def _print_chain(console: Console, report: object) -> None:
     for label, count in rows:
         table.add_row(label, str(count))
     console.print(table)
+
+
+@app.command(name="import")
+def import_export(
+    files: Annotated[list[Path], typer.Argument(help="de bestanden van het SIS")],
+    school: Annotated[Path, typer.Option(help="schoolbestand (TOML)")],
+    out: Annotated[Path, typer.Option(help="map voor de canonieke bestanden")],
+    adapter: Annotated[
+        str, typer.Option(help="canonical, magister, somtoday, eduarte, dagverzuim of auto")
+    ] = "auto",
+    students: Annotated[Path | None, typer.Option(help="leerlingen.csv, waar nodig")] = None,
+) -> None:
+    """Lees een export van een SIS en schrijf de canonieke leerlingen.csv, lesregistraties.csv
+    en afwijzingen.csv (elke afgewezen regel met reden).
+
+    Voorbeeld: verzuim import --adapter magister --school school.toml absenties/*.json
+    --students leerlingen.csv --out canoniek/
+    """
+    from adapters.export import write_canonical
+    from adapters.registry import load_export
+    from gateway.school import load_school
+
+    for path in (school, *files, *([students] if students else [])):
+        if not path.is_file():
+            _fail(f"{path}: bestand niet gevonden")
+    try:
+        config = load_school(school)
+        chosen, export = load_export(adapter, config, files, students)
+        write_canonical(export, config.brin, config.vestiging, out)
+    except GatewayError as exc:
+        _fail(str(exc))
+    console = Console()
+    console.print(f"adapter: {chosen}", markup=False)
+    for item in export.stats:
+        console.print(
+            f"{item.bestand} ({item.encoding}): {item.read} gelezen = {item.accepted} "
+            f"geaccepteerd + {item.rejected} afgewezen + {item.of_rejected_pupils} van "
+            "afgewezen leerlingen",
+            markup=False,
+            soft_wrap=True,
+        )
+    console.print(
+        f"{len(export.students)} leerlingen, {export.registrations.height} registraties, "
+        f"{len(export.rejections)} afwijzingen -> {out}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from adapters.canonical import ReadStats, read_export
+from adapters.canonical import ReadStats
+from adapters.registry import CANONICAL, load_export
 from gateway.history import load_history
 from gateway.model import KnownMelding, PrecheckResult, SchoolConfig, Student, Warning
 from gateway.rules.dayfacts import day_facts, last_date
@@ -30,30 +31,34 @@ class PrecheckRun:
 
 def run_precheck(
     school_path: Path,
-    students_path: Path,
+    students_path: Path | None,
     registration_paths: Sequence[Path],
     as_of: dt.date | None = None,
     history_path: Path | None = None,
+    adapter: str = CANONICAL,
 ) -> PrecheckRun:
     """Read the school file and the history file, then ``run_precheck_with_school``."""
     school = load_school(school_path)
     known: list[KnownMelding] = load_history(history_path) if history_path else []
-    return run_precheck_with_school(school, students_path, registration_paths, as_of, known)
+    return run_precheck_with_school(
+        school, students_path, registration_paths, as_of, known, adapter
+    )
 
 
 def run_precheck_with_school(
     school: SchoolConfig,
-    students_path: Path,
+    students_path: Path | None,
     registration_paths: Sequence[Path],
     as_of: dt.date | None,
     known: Sequence[KnownMelding],
+    adapter: str = CANONICAL,
 ) -> PrecheckRun:
     """Read, check and assess. Input rejections and warnings come first in the result.
 
     The peildatum is ``as_of`` or else the last date in the accepted registrations; registrations
     after it are ignored with W-PEILDATUM (DOMAIN.md 4.3).
     """
-    export = read_export(school, students_path, registration_paths)
+    _, export = load_export(adapter, school, registration_paths, students_path)
     peildatum = as_of or last_date(export.registrations)
     warnings: list[Warning] = list(export.warnings)
     if peildatum is None:

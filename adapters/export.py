@@ -1,0 +1,83 @@
+"""Writing a ``CanonicalExport`` as the canonical files (``verzuim import --out DIR``).
+
+``leerlingen.csv`` and ``lesregistraties.csv`` in the canonical shape (with the optional
+``categorie`` column, so the school's reason-code mapping is applied once), and
+``afwijzingen.csv`` with every rejected row and its reason. Text cells that a spreadsheet would
+read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are written with a leading
+apostrophe, so an export containing ``=cmd|...`` stays inert when a school opens the file.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+
+from adapters.canonical import CanonicalExport
+from gateway.model import Rejection
+
+STUDENT_HEADER = ("leerlingnummer", "bsn", "onderwijsnummer", "geboortedatum", "startkwalificatie")
+REGISTRATION_HEADER = (
+    "brin", "vestiging", "leerlingnummer", "bsn", "onderwijsnummer", "datum", "lesuur",
+    "begintijd", "eindtijd", "status", "redencode", "reden", "geoorloofd", "bron_id", "categorie",
+)  # fmt: skip
+REJECTION_HEADER = ("regel", "bestand", "regelnummer", "veld", "leerlingnummer", "reden")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: str) -> str:
+    """A cell value a spreadsheet shows as text, never evaluates."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def write_canonical(export: CanonicalExport, brin: str, vestiging: str, out_dir: Path) -> None:
+    """Write the three canonical files into ``out_dir`` (created when missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "leerlingen.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer.writerow(STUDENT_HEADER)
+        for pupil in sorted(export.students):
+            student = export.students[pupil]
+            writer.writerow((inert(pupil), student.bsn, student.onderwijsnummer,
+                             student.geboortedatum.isoformat(),
+                             "J" if student.startkwalificatie else "N"))  # fmt: skip
+    frame = export.registrations.sort("volgorde").select(
+        pl.lit(brin).alias("brin"),
+        pl.lit(vestiging).alias("vestiging"),
+        pl.col("leerlingnummer").cast(pl.String),
+        pl.col("datum").dt.strftime("%Y-%m-%d"),
+        pl.col("lesuur").cast(pl.String).fill_null(""),
+        _clock("begin"),
+        _clock("eind"),
+        pl.col("status").cast(pl.String),
+        pl.col("geoorloofd").cast(pl.String),
+        pl.col("categorie").cast(pl.String),
+    )
+    with (out_dir / "lesregistraties.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer.writerow(REGISTRATION_HEADER)
+        for b, v, pupil, day, lesuur, begin, end, status, allowed, categorie in frame.iter_rows():
+            writer.writerow((b, v, inert(pupil), "", "", day, lesuur, begin, end, status, "", "",
+                             allowed, "", categorie))  # fmt: skip
+    write_rejections(export.rejections, out_dir / "afwijzingen.csv")
+
+
+def write_rejections(rejections: list[Rejection], path: Path) -> None:
+    """``afwijzingen.csv``: every rejected row with its rule, place and reason."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer.writerow(REJECTION_HEADER)
+        for item in rejections:
+            writer.writerow((item.regel, inert(item.bestand or ""), item.regelnummer or "",
+                             item.veld or "", inert(item.leerlingnummer or ""),
+                             inert(item.reden)))  # fmt: skip
+
+
+def _clock(column: str) -> pl.Expr:
+    minutes = pl.col(column).cast(pl.Int32)
+    return pl.format(
+        "{}:{}",
+        (minutes // 60).cast(pl.String).str.zfill(2),
+        (minutes % 60).cast(pl.String).str.zfill(2),
+    ).alias(column)

@@ -1,0 +1,82 @@
+"""The adapters by name, and ``--adapter auto`` (DOMAIN.md 5).
+
+``load_export(name, school, paths)`` reads any supported export into a ``CanonicalExport``. The
+canonical CSV files go through the fast block reader; vendor formats through their adapter and
+``adapters.base.assemble``. ``auto`` asks each adapter whether it recognises the files and says
+which it chose.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters.base import Adapter, assemble
+from adapters.canonical import CanonicalExport, read_export
+from gateway.errors import ConfigError, InputError
+from gateway.model import SchoolConfig
+
+CANONICAL = "canonical"
+AUTO = "auto"
+_VENDORS = {
+    "magister": "adapters.magister:MagisterAdapter",
+    "somtoday": "adapters.somtoday:SomtodayAdapter",
+    "eduarte": "adapters.eduarte:EduarteAdapter",
+    "dagverzuim": "adapters.dagverzuim:DagverzuimAdapter",
+}
+
+
+def vendor_adapters() -> dict[str, Adapter]:
+    """The vendor adapters this installation has, by name."""
+    found: dict[str, Adapter] = {}
+    for name, target in _VENDORS.items():
+        module_name, class_name = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        found[name] = getattr(module, class_name)()
+    return found
+
+
+def names() -> list[str]:
+    """Every name ``--adapter`` accepts."""
+    return [AUTO, CANONICAL, *vendor_adapters()]
+
+
+def choose(name: str, paths: Sequence[Path]) -> str:
+    """The adapter for ``name``; for ``auto`` the first that recognises the files."""
+    if name != AUTO:
+        if name != CANONICAL and name not in vendor_adapters():
+            raise ConfigError(f"--adapter {name!r}: kies uit {', '.join(names())}")
+        return name
+    for candidate, adapter in vendor_adapters().items():
+        if adapter.detect(paths):
+            return candidate
+    if any(_looks_canonical(path) for path in paths):
+        return CANONICAL
+    raise InputError("--adapter auto: geen bekend formaat herkend; geef --adapter NAAM")
+
+
+def load_export(
+    name: str, school: SchoolConfig, paths: Sequence[Path], students: Path | None = None
+) -> tuple[str, CanonicalExport]:
+    """Read ``paths`` (and ``students``) with the chosen adapter; returns its name too."""
+    chosen = choose(name, [*paths, *([students] if students else [])])
+    if chosen == CANONICAL:
+        if students is None:
+            raise InputError("het canonieke formaat vraagt om --students leerlingen.csv")
+        return chosen, read_export(school, students, paths)
+    adapter = vendor_adapters()[chosen]
+    files = [*paths, *([students] if students else [])]
+    return chosen, assemble(adapter.read(school, files))
+
+
+def _looks_canonical(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(4096).decode("utf-8-sig", errors="replace").lower()
+    except OSError:
+        return False
+    return first.startswith(("brin;", "leerlingnummer;")) and "datum" in first
