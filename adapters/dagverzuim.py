@@ -1,0 +1,286 @@
+"""Day-grain absence of primary schools: ``dagverzuim.csv`` (DOMAIN.md 5, PO row).
+
+ParnasSys and ESIS have no public absence format; PO registers absence per day or part of a day.
+The gateway accepts this ``;`` file with a header (columns in any order, extra columns ignored):
+
+``brin;vestiging;leerlingnummer;bsn;onderwijsnummer;datum;dagdeel;uren;redencode;reden;geoorloofd;opmerking;groep``
+
+(required: ``leerlingnummer``, ``datum``, ``dagdeel``, ``uren``). ``datum`` is ``YYYY-MM-DD`` (or
+``yyyyMMdd``); ``dagdeel`` is ``O`` (ochtend, morning), ``M`` (middag, afternoon) or ``D`` (whole
+day); ``uren`` are the hours of that part, with a decimal comma or point (e.g. ``3,5``);
+``geoorloofd`` is ``J``, ``N`` or empty (not yet known: counts, with warning W-ONBEKEND, F2).
+``reden``, ``opmerking`` and ``groep`` are free text, read as data and not used. Besides this file
+the adapter reads a canonical ``leerlingen.csv`` (recognised by its header) for birth date and
+startkwalificatie; a pupil's BSN or onderwijsnummer may come from either file.
+
+Each row becomes one ``AFWEZIG`` registration of ``uren`` clock hours: a morning from 08:30, an
+afternoon from 13:00, a whole day from 08:30; categorie via ``[redencodes]`` (an unknown code warns
+``W-REDENCODE``); bron_id ``dagverzuim:{file}:{line}``. A second row for the same pupil and date
+that overlaps an earlier one (the same dagdeel again, or D beside O or M) is refused with
+``I-DUBBEL``; the first row is used.
+
+**F6 for PO.** This file shows absence only, never presence, so a morning alone would look like
+a day at home. "A morning or afternoon alone is never a whole absent day": a PO school reading this
+file must set ``hele_dag_minuten`` in its school file (e.g. ``300`` = 5 hours) so that the rule
+book (F6) makes a day an afwezige dag only when the counted minutes reach a whole day. PO counts
+clock hours (F3).
+
+Every bad row becomes a rejection (file, line, field, rule) and the other rows go on:
+``I-VELDEN``, ``I-TEKENSET``/``I-TEKEN``, ``I-VERPLICHT``/``I-FORMAAT`` (missing or malformed
+value, bad dagdeel or uren, over-long text field), ``F1`` (no hours, more than 12 hours, past
+midnight), ``V13`` (another school's BRIN), ``I-DUBBEL``. Empty and header-only files are refused
+with ``I-LEEG``; a header without a required column refuses the file (``InputError``, ``I-KOP``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adapters.base import AdapterOutput, Where
+from adapters.canonical import ReadStats
+from adapters.rows import MAX_KEY, Header, parse_header
+from adapters.textrows import (
+    StudentsRead,
+    TextLine,
+    any_date,
+    as_time,
+    categorie_of,
+    code_warnings,
+    empty_file,
+    encoding_warning,
+    field_count,
+    first_line,
+    is_students_file,
+    key_problem,
+    load_students,
+    long_field,
+    quoted,
+    split_fields,
+    students_with_identity,
+    text_lines,
+)
+from gateway.model import Registration, Rejection, SchoolConfig, Status
+from gateway.rules.dayfacts import MAX_MINUTES
+
+COLUMNS = (
+    "brin",
+    "vestiging",
+    "leerlingnummer",
+    "bsn",
+    "onderwijsnummer",
+    "datum",
+    "dagdeel",
+    "uren",
+    "redencode",
+    "reden",
+    "geoorloofd",
+    "opmerking",
+    "groep",
+)
+REQUIRED = ("leerlingnummer", "datum", "dagdeel", "uren")
+STARTS = {"O": 8 * 60 + 30, "M": 13 * 60, "D": 8 * 60 + 30}  # minutes after midnight
+_DAGDELEN = {"O": ("O",), "M": ("M",), "D": ("O", "M")}  # halves of the day a dagdeel takes
+_UREN = re.compile(r"\d{1,3}(?:[.,]\d{1,2})?")
+_DAY_END = 24 * 60
+
+
+class _RowError(Exception):
+    """A refused row: rule, field and reason (caught per line, never leaves this module)."""
+
+    def __init__(self, rule: str, veld: str, reason: str) -> None:
+        super().__init__(reason)
+        self.rule, self.veld, self.reason = rule, veld, reason
+
+
+@dataclass(slots=True)
+class _State:
+    """What the reading of all files gathers."""
+
+    output: AdapterOutput = field(default_factory=AdapterOutput)
+    identities: dict[str, tuple[str, str, Where]] = field(default_factory=dict)
+    halves: dict[tuple[str, dt.date, str], int] = field(default_factory=dict)  # -> first line
+
+
+def is_dagverzuim_file(path: Path) -> bool:
+    """Whether the header of ``path`` has the required dagverzuim columns."""
+    names = [name.strip().lower() for name in first_line(path).split(";")]
+    return all(name in names for name in REQUIRED)
+
+
+class DagverzuimAdapter:
+    """``dagverzuim.csv`` (day grain, PO) plus a canonical leerlingen.csv (see the module)."""
+
+    name = "dagverzuim"
+
+    def detect(self, paths: Sequence[Path]) -> bool:
+        """A file with the dagverzuim header; the other files may be a leerlingen.csv."""
+        found = False
+        for path in paths:
+            if is_dagverzuim_file(path):
+                found = True
+            elif not is_students_file(path):
+                return False
+        return found
+
+    def read(self, school: SchoolConfig, paths: Sequence[Path]) -> AdapterOutput:
+        """Read every file; bad rows become rejections, the good ones go on."""
+        state = _State()
+        students: StudentsRead | None = None
+        for path in paths:
+            if path.stat().st_size == 0:
+                state.output.rejections.append(empty_file(path.name))
+                state.output.stats.append(ReadStats(path.name, "utf-8"))
+            elif students is None and not is_dagverzuim_file(path) and is_students_file(path):
+                students = load_students(path)
+                state.output.rejections.extend(students.rejections)
+                state.output.stats.append(students.stats)
+            else:
+                _read_file(path, school, state)
+        state.output.students.extend(students_with_identity(students, state.identities))
+        return state.output
+
+
+def _read_file(path: Path, school: SchoolConfig, state: _State) -> None:
+    source = path.name
+    encoding, lines = text_lines(path)
+    output = state.output
+    output.warnings.extend(encoding_warning(source, encoding))
+    unknown: dict[str, tuple[int, int]] = {}
+    header: Header | None = None
+    read = rejected = 0
+    for line in lines:
+        if header is None and line.problem is None:
+            header = parse_header(line.text, REQUIRED, COLUMNS, source)
+            continue
+        read += 1
+        problem = line.problem or _parse_line(line, source, header, school, unknown, state)
+        if problem is not None:
+            rejected += 1
+            output.rejections.append(problem)
+    if read == 0:
+        output.rejections.append(
+            empty_file(source, "bestand bevat alleen een kopregel" if header else "bestand is leeg")
+        )
+    output.warnings.extend(code_warnings(unknown, source))
+    output.stats.append(ReadStats(source, encoding, read, read - rejected, rejected))
+
+
+def _parse_line(
+    line: TextLine,
+    source: str,
+    header: Header | None,
+    school: SchoolConfig,
+    unknown: dict[str, tuple[int, int]],
+    state: _State,
+) -> Rejection | None:
+    if header is None:  # undecodable lines before the header: nothing to check them against
+        return Rejection("I-KOP", "regel voor de kopregel", source, line.number)
+    fields = split_fields(line.text)
+    if fields is None or len(fields) != len(header.names):
+        return field_count(
+            source, line, str(len(header.names)), None if fields is None else len(fields)
+        )
+    values = {name: value.strip() for name, value in zip(header.names, fields, strict=True)}
+    pupil = values.get("leerlingnummer", "")
+    try:
+        too_long = long_field(header.names, fields)
+        if too_long is not None:
+            raise _RowError("I-FORMAAT", too_long, f"{too_long} is langer dan 3000 tekens")
+        key = key_problem(pupil, "leerlingnummer")
+        if key is not None:
+            pupil = ""
+            raise _RowError(key[0], "leerlingnummer", key[1])
+        registration = _registration(values, school, unknown, Where(source, line.number), state)
+    except _RowError as bad:
+        return Rejection(bad.rule, bad.reason, source, line.number, bad.veld, pupil or None)
+    where = Where(source, line.number)
+    state.output.registrations.append((registration, where))
+    identity = (values.get("bsn", ""), values.get("onderwijsnummer", ""))
+    if any(identity) and pupil not in state.identities:
+        state.identities[pupil] = (*identity, where)
+    return None
+
+
+def _registration(
+    values: dict[str, str],
+    school: SchoolConfig,
+    unknown: dict[str, tuple[int, int]],
+    where: Where,
+    state: _State,
+) -> Registration:
+    brin = values.get("brin", "")
+    if brin and brin != school.brin:
+        raise _RowError(
+            "V13", "brin", f"BRIN {quoted(brin, 6)} hoort niet bij deze school ({school.brin})"
+        )
+    for name in ("bsn", "onderwijsnummer"):
+        if len(values.get(name, "")) > MAX_KEY:
+            raise _RowError("I-FORMAAT", name, f"{name} is langer dan {MAX_KEY} tekens")
+    value = values["datum"]
+    if not value:
+        raise _RowError("I-VERPLICHT", "datum", "datum ontbreekt")
+    datum = any_date(value)
+    if datum is None:
+        raise _RowError("I-FORMAAT", "datum", f"{quoted(value)} is geen datum JJJJ-MM-DD")
+    dagdeel = values["dagdeel"].upper()
+    if dagdeel not in STARTS:
+        raise _RowError(
+            "I-FORMAAT",
+            "dagdeel",
+            f"{quoted(values['dagdeel'], 10)} is geen dagdeel (O ochtend, M middag, D hele dag)",
+        )
+    minutes = _minutes(values["uren"])
+    begin = STARTS[dagdeel]
+    if minutes < 1:
+        raise _RowError("F1", "uren", "uren moet meer dan 0 zijn (F1)")
+    if minutes > MAX_MINUTES:
+        raise _RowError("F1", "uren", f"{minutes} minuten is meer dan {MAX_MINUTES} (F1)")
+    if begin + minutes >= _DAY_END:
+        raise _RowError("F1", "uren", "dagdeel loopt voorbij middernacht (F1)")
+    geoorloofd = values.get("geoorloofd", "").upper()
+    if geoorloofd not in ("", "J", "N"):
+        raise _RowError(
+            "I-FORMAAT", "geoorloofd", f"{quoted(values['geoorloofd'], 10)} is niet J, N of leeg"
+        )
+    code = values.get("redencode", "")
+    if len(code) > MAX_KEY:
+        raise _RowError("I-FORMAAT", "redencode", f"redencode is langer dan {MAX_KEY} tekens")
+    pupil = values["leerlingnummer"]
+    for half in _DAGDELEN[dagdeel]:
+        earlier = state.halves.get((pupil, datum, half))
+        if earlier is not None:
+            raise _RowError(
+                "I-DUBBEL",
+                "dagdeel",
+                f"dagdeel overlapt met regel {earlier} van "
+                "dezelfde leerling en datum; deze regel is niet gebruikt",
+            )
+    for half in _DAGDELEN[dagdeel]:
+        state.halves[(pupil, datum, half)] = where.regelnummer or 0
+    categorie = categorie_of(school, code, unknown, where.regelnummer or 0)
+    return Registration(
+        leerlingnummer=pupil,
+        datum=datum,
+        begintijd=as_time(begin),
+        eindtijd=as_time(begin + minutes),
+        status=Status.AFWEZIG,
+        geoorloofd=None if not geoorloofd else geoorloofd == "J",
+        categorie=categorie,
+        lesuur=None,
+        bron_id=f"dagverzuim:{where.bestand}:{where.regelnummer}",
+    )
+
+
+def _minutes(value: str) -> int:
+    """``uren`` (decimal comma or point, at most two decimals) as whole minutes."""
+    if not value:
+        raise _RowError("I-VERPLICHT", "uren", "uren ontbreekt")
+    if _UREN.fullmatch(value) is None:
+        raise _RowError("I-FORMAAT", "uren", f"{quoted(value, 10)} is geen aantal uren (bv. 3,5)")
+    whole, _, fraction = value.replace(",", ".").partition(".")
+    hundredths = int(whole) * 100 + int((fraction + "00")[:2])
+    return round(hundredths * 60 / 100)

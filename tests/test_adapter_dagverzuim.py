@@ -1,0 +1,304 @@
+"""The dagverzuim adapter (DOMAIN.md 5, PO day grain): O/M/D rows to clock-hour registrations.
+
+Every read goes through ``read_checked``: read = accepted + rejected per file, and no rejection or
+warning text repeats a BSN or onderwijsnummer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from builders import school
+
+from adapters.base import AdapterOutput, assemble
+from adapters.canonical import CanonicalExport
+from adapters.dagverzuim import DagverzuimAdapter
+from gateway.errors import InputError
+from gateway.model import Categorie, PrecheckResult, Registration, SchoolConfig, Sector, Status
+from gateway.rules.calendar import SchoolCalendar
+from gateway.rules.dayfacts import day_facts, last_date
+from gateway.rules.precheck import precheck
+from gateway.rules.timeline import PupilTimeline
+
+FIXTURES = Path(__file__).parent / "fixtures" / "dagverzuim"
+IDENTITIES = ("111222333", "123456782", "100000004")
+HEADER = (
+    "brin;vestiging;leerlingnummer;bsn;onderwijsnummer;datum;dagdeel;uren;redencode;reden;"
+    "geoorloofd;opmerking;groep\n"
+)
+STUDENTS = (
+    "leerlingnummer;bsn;onderwijsnummer;geboortedatum;startkwalificatie\n231045;;;2016-03-15;N\n"
+)
+D = dt.date
+
+
+def po(hele_dag_minuten: int | None = 300) -> SchoolConfig:
+    return school(Sector.PO, hele_dag_minuten=hele_dag_minuten)
+
+
+def read_checked(config: SchoolConfig, paths: list[Path]) -> AdapterOutput:
+    output = DagverzuimAdapter().read(config, paths)
+    for stats in output.stats:
+        assert stats.read == stats.accepted + stats.rejected, stats
+    for text in [r.reden for r in output.rejections] + [w.reden for w in output.warnings]:
+        assert all(number not in text for number in IDENTITIES)
+    return output
+
+
+def files(tmp_path: Path, rows: str | bytes, students: str = STUDENTS) -> list[Path]:
+    (tmp_path / "leerlingen.csv").write_text(students, encoding="utf-8")
+    data = rows if isinstance(rows, bytes) else (HEADER + rows).encode()
+    (tmp_path / "dagverzuim.csv").write_bytes(data)
+    return [tmp_path / "leerlingen.csv", tmp_path / "dagverzuim.csv"]
+
+
+def row(datum: str, dagdeel: str, uren: str, geoorloofd: str = "N", code: str = "") -> str:
+    return f"99XX;00;231045;111222333;;{datum};{dagdeel};{uren};{code};;{geoorloofd};;groep 3\n"
+
+
+def run(config: SchoolConfig, output: AdapterOutput) -> tuple[CanonicalExport, PrecheckResult]:
+    export = assemble(output)
+    peildatum = last_date(export.registrations)
+    assert peildatum is not None
+    facts = day_facts(export.registrations, config.eenheid, peildatum)
+    return export, precheck(config, export.students, facts.per_pupil, [], peildatum)
+
+
+def registrations(output: AdapterOutput) -> list[Registration]:
+    return [registration for registration, _ in output.registrations]
+
+
+def afwezige_dagen(config: SchoolConfig, output: AdapterOutput) -> dict[dt.date, bool]:
+    """F6 per counted date, as the rule book decides it."""
+    export = assemble(output)
+    peildatum = last_date(export.registrations)
+    assert peildatum is not None
+    facts = day_facts(export.registrations, config.eenheid, peildatum)
+    timeline = PupilTimeline(
+        export.students["231045"],
+        facts.per_pupil["231045"],
+        config,
+        SchoolCalendar(config.vakanties),
+        peildatum,
+    )
+    return {day.datum: day.afwezig for day in timeline.counted}
+
+
+# -- (1) the shared absence pattern -------------------------------------------------------------
+
+
+def test_three_whole_days_unexcused_give_a_v3_when_16_clock_hours_are_reached() -> None:
+    """6 + 5.5 + 6 hours: 360 + 330 = 690 minutes after Tuesday, 1050 >= 960 on Wednesday."""
+    config = po()
+    output = read_checked(config, sorted(FIXTURES.iterdir()))
+    assert output.rejections == []
+    export, result = run(config, output)
+    assert [
+        (m.leerlingnummer, m.code.value, m.begindatum, m.einddatum, m.uren)
+        for m in result.meldingen
+    ] == [("231045", "V3", D(2024, 9, 2), D(2024, 9, 4), 17.5)]
+    # the excused pupil (geoorloofd J, code Z) gives nothing; identity from the rows
+    assert export.students["231046"].onderwijsnummer == "100000004"
+    assert export.students["231045"].bsn == "111222333"
+    assert export.students["231045"].geboortedatum == D(2016, 3, 15)
+    assert [(s.bestand, s.read, s.accepted, s.rejected) for s in output.stats] == [
+        ("dagverzuim.csv", 6, 6, 0),
+        ("leerlingen.csv", 2, 2, 0),
+    ]
+
+
+def test_two_days_are_not_enough(tmp_path: Path) -> None:
+    config = po()
+    rows = row("2024-09-02", "D", "6") + row("2024-09-03", "D", "6")
+    output = read_checked(config, files(tmp_path, rows))
+    assert run(config, output)[1].meldingen == ()
+
+
+# -- (2) the rules ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dagdeel", "uren", "begin", "end"),
+    [
+        ("O", "3,5", dt.time(8, 30), dt.time(12, 0)),
+        ("o", "3.5", dt.time(8, 30), dt.time(12, 0)),
+        ("M", "2,25", dt.time(13, 0), dt.time(15, 15)),
+        ("D", "5,5", dt.time(8, 30), dt.time(14, 0)),
+        ("D", "6", dt.time(8, 30), dt.time(14, 30)),
+    ],
+)
+def test_each_row_is_one_registration_of_its_hours(
+    tmp_path: Path, dagdeel: str, uren: str, begin: dt.time, end: dt.time
+) -> None:
+    output = read_checked(po(), files(tmp_path, row("2024-09-02", dagdeel, uren)))
+    (registration,) = registrations(output)
+    assert (registration.begintijd, registration.eindtijd) == (begin, end)
+    assert registration.status is Status.AFWEZIG
+    assert registration.bron_id == "dagverzuim:dagverzuim.csv:2"
+
+
+def test_a_morning_alone_is_not_an_afwezige_dag_but_morning_and_afternoon_or_d_are(
+    tmp_path: Path,
+) -> None:
+    """F6 with hele_dag_minuten = 300: O 3.5 h alone no; O 3.5 + M 2.5 yes; D 5.5 yes."""
+    rows = (
+        row("2024-09-02", "O", "3,5")
+        + row("2024-09-03", "O", "3,5")
+        + row("2024-09-03", "M", "2,5")
+        + row("2024-09-04", "D", "5,5")
+    )
+    config = po()
+    assert afwezige_dagen(config, read_checked(config, files(tmp_path, rows))) == {
+        D(2024, 9, 2): False,
+        D(2024, 9, 3): True,
+        D(2024, 9, 4): True,
+    }
+    # without hele_dag_minuten a morning alone would look like a day at home
+    unset = po(None)
+    assert afwezige_dagen(unset, read_checked(unset, files(tmp_path, rows)))[D(2024, 9, 2)]
+
+
+@pytest.mark.parametrize(
+    ("geoorloofd", "expected"), [("J", True), ("N", False), ("", None), ("j", True)]
+)
+def test_geoorloofd(tmp_path: Path, geoorloofd: str, expected: bool | None) -> None:
+    output = read_checked(po(), files(tmp_path, row("2024-09-02", "D", "6", geoorloofd)))
+    assert registrations(output)[0].geoorloofd is expected
+
+
+def test_categorie_from_redencodes_and_unknown_code_warns(tmp_path: Path) -> None:
+    rows = row("2024-09-02", "D", "6", "N", "VZV") + row("2024-09-03", "D", "6", "N", "XYZ")
+    output = read_checked(po(), files(tmp_path, rows))
+    assert [r.categorie for r in registrations(output)] == [Categorie.LUXE, None]
+    assert [(w.regel, w.regelnummer, w.veld) for w in output.warnings] == [
+        ("W-REDENCODE", 3, "redencode")
+    ]
+
+
+def test_identity_from_leerlingen_wins_and_missing_identity_is_v01(tmp_path: Path) -> None:
+    students = STUDENTS + "231047;123456782;;2016-01-01;N\n231048;;;2016-01-01;N\n"
+    rows = (
+        row("2024-09-02", "D", "6")
+        + "99XX;00;231047;;;2024-09-02;D;6;;;N;;\n"
+        + "99XX;00;231048;;;2024-09-02;D;6;;;N;;\n"
+        + "99XX;00;231049;111222333;;2024-09-02;D;6;;;N;;\n"
+    )
+    export = assemble(read_checked(po(), files(tmp_path, rows, students)))
+    assert export.students["231047"].bsn == "123456782"
+    assert sorted((r.regel, r.leerlingnummer or "") for r in export.rejections) == [
+        ("I-LEERLING", "231049"),
+        ("V01", "231048"),
+    ]
+    assert set(export.students) == {"231045", "231047"}
+
+
+def test_overlapping_rows_of_one_day_keep_the_first(tmp_path: Path) -> None:
+    rows = (
+        row("2024-09-02", "O", "3,5")
+        + row("2024-09-02", "D", "6")
+        + row("2024-09-02", "M", "2")
+        + row("2024-09-02", "M", "2")
+    )
+    output = read_checked(po(), files(tmp_path, rows))
+    assert [(r.regel, r.regelnummer, r.veld) for r in output.rejections] == [
+        ("I-DUBBEL", 3, "dagdeel"),
+        ("I-DUBBEL", 5, "dagdeel"),
+    ]
+    assert len(registrations(output)) == 2
+
+
+def test_detect(tmp_path: Path) -> None:
+    adapter = DagverzuimAdapter()
+    assert adapter.detect(sorted(FIXTURES.iterdir()))
+    assert not adapter.detect([FIXTURES / "leerlingen.csv"])
+    eduarte = Path(__file__).parent / "fixtures" / "eduarte"
+    assert not adapter.detect(sorted(eduarte.iterdir()))
+
+
+# -- (3) bad input ------------------------------------------------------------------------------
+
+
+def test_bad_rows_are_rejected_precisely_and_good_rows_still_read(tmp_path: Path) -> None:
+    good = row("2024-09-02", "O", "3,5").rstrip("\n")
+    lines = [
+        good,  # 2
+        "99XX;00;231045;111222333;;2024-09-02;M;2;;;N;",  # 3 twelve fields
+        row("2024-09-31", "M", "2", "N").rstrip("\n"),  # 4 no such date
+        row("02-09-2024", "M", "2", "N").rstrip("\n"),  # 5 not a date
+        row("2024-09-03", "X", "2").rstrip("\n"),  # 6 bad dagdeel
+        row("2024-09-03", "O", "drie").rstrip("\n"),  # 7 bad uren
+        row("2024-09-03", "O", "0").rstrip("\n"),  # 8 no hours
+        row("2024-09-03", "D", "12,5").rstrip("\n"),  # 9 over 12 hours
+        row("2024-09-04", "M", "11").rstrip("\n"),  # 10 past midnight
+        row("2024-09-04", "O", "").rstrip("\n"),  # 11 uren missing
+        row("2024-09-04", "O", "2", "X").rstrip("\n"),  # 12 geoorloofd
+        "12AB;00;231045;;;2024-09-05;O;2;;;N;;",  # 13 other BRIN
+        "99XX;00;=cmd|' /C calc'!A0;;;2024-09-05;O;2;;;N;;",  # 14 formula as key
+        "99XX;00;231045;;;2024-09-05;M;2;;;N;=cmd|' /C calc'!A0;",  # 15 formula as text: data
+        "99XX;00;231045;;;2024-09-06;O;2;;;N;" + "x" * 3001 + ";",  # 16 very long field
+        "99XX;00;;111222333;;2024-09-06;M;2;;;N;;",  # 17 no leerlingnummer
+        "99XX;00;231045;;;111222333;M;2;;;N;;",  # 18 BSN in the datum column
+    ]
+    data = (HEADER + "\n".join(lines) + "\n").encode()
+    data += b"99XX;00;231045;;;2024-09-09;O;2;;;N;\x00;\n"  # 19 NUL
+    data += b"99XX;00;231045;;;2024-09-09;M;2;;;N;caf\xe9;\n"  # 20 not UTF-8
+    data += "99XX;00;231045;;;2024-09-10;O;2;;;N;één;\n".encode()  # 21 good (keeps UTF-8)
+    data += b"99XX;00;231045;;;2024-09-11;O;2"  # 22 truncated last line
+    output = read_checked(po(), files(tmp_path, data))
+    assert {(r.regelnummer, r.regel, r.veld) for r in output.rejections} == {
+        (3, "I-VELDEN", None),
+        (4, "I-FORMAAT", "datum"),
+        (5, "I-FORMAAT", "datum"),
+        (6, "I-FORMAAT", "dagdeel"),
+        (7, "I-FORMAAT", "uren"),
+        (8, "F1", "uren"),
+        (9, "F1", "uren"),
+        (10, "F1", "uren"),
+        (11, "I-VERPLICHT", "uren"),
+        (12, "I-FORMAAT", "geoorloofd"),
+        (13, "V13", "brin"),
+        (14, "I-FORMAAT", "leerlingnummer"),
+        (16, "I-FORMAAT", "opmerking"),
+        (17, "I-VERPLICHT", "leerlingnummer"),
+        (18, "I-FORMAAT", "datum"),
+        (19, "I-TEKEN", None),
+        (20, "I-TEKENSET", None),
+        (22, "I-VELDEN", None),
+    }
+    assert [r.bron_id for r in registrations(output)] == [
+        "dagverzuim:dagverzuim.csv:2",
+        "dagverzuim:dagverzuim.csv:15",
+        "dagverzuim:dagverzuim.csv:21",
+    ]
+    stats = next(s for s in output.stats if s.bestand == "dagverzuim.csv")
+    assert (stats.read, stats.accepted, stats.rejected) == (21, 3, 18)
+    by_line = {r.regelnummer: r for r in output.rejections}
+    assert "laatste regel is afgebroken" in by_line[22].reden
+    assert "*********" in by_line[18].reden
+    assert all(not r.reden.startswith(("=", "+", "-", "@")) for r in output.rejections)
+
+
+def test_header_only_and_empty_files(tmp_path: Path) -> None:
+    output = read_checked(po(), files(tmp_path, HEADER.encode()))
+    assert [(r.regel, r.bestand, r.regelnummer) for r in output.rejections] == [
+        ("I-LEEG", "dagverzuim.csv", None)
+    ]
+    assert "kopregel" in output.rejections[0].reden
+    output = read_checked(po(), files(tmp_path, b""))
+    assert [(r.regel, r.bestand) for r in output.rejections] == [("I-LEEG", "dagverzuim.csv")]
+
+
+def test_header_without_a_required_column_refuses_the_file(tmp_path: Path) -> None:
+    paths = files(tmp_path, b"leerlingnummer;datum;dagdeel\n231045;2024-09-02;D\n")
+    paths[1].rename(tmp_path / "x.csv")
+    with pytest.raises(InputError, match="I-KOP"):
+        DagverzuimAdapter().read(po(), [paths[0], tmp_path / "x.csv"])
+
+
+def test_windows_1252_file_is_read_with_a_warning(tmp_path: Path) -> None:
+    data = (HEADER + row("2024-09-02", "D", "6").replace("groep 3", "Groep één")).encode("cp1252")
+    output = read_checked(po(), files(tmp_path, data))
+    assert len(registrations(output)) == 1
+    assert [w.regel for w in output.warnings] == ["W-TEKENSET"]
