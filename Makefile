@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/precheck.py
 	$(BIN)/python benchmarks/messages.py
 	$(BIN)/python benchmarks/sender.py
+	$(BIN)/python benchmarks/adapters.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .mypy_cache .pytest_cache .ruff_cache
