@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from adapters.blocks import Block, file_blocks, split_block
+from adapters.progress import advance
 from adapters.rows import MAX_KEY, first_error, parse_header, shown, strict_date, time_minutes
 from gateway.errors import InputError
 from gateway.model import Categorie, Rejection, SchoolConfig, Status
@@ -66,7 +67,11 @@ def read_registration_file(
     unknown: list[pl.DataFrame] = []
     rejections: list[Rejection] = []
     read = 0
+    total = path.stat().st_size
+    done = 0
     for block in blocks:
+        done += len(block.data) + 1
+        advance(source, min(done, total), total)
         if names is None:
             names, block = _header(block, encoding, source)
         split = split_block(block, names, encoding, _USED)

@@ -10,13 +10,15 @@ import datetime as dt
 import os
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import TaskID
 
 from gateway.cli_outbox import register as register_outbox_verbs
 from gateway.errors import GatewayError
@@ -101,9 +103,10 @@ def precheck(
     for path in (school, *registrations, *(p for p in (students, history) if p is not None)):
         if not path.is_file():
             _fail(f"{path}: bestand niet gevonden")
-    outcome = _run(
-        lambda: run_precheck(school, students, registrations, _as_of(as_of), history, adapter)
-    )
+    with _progress_bar():
+        outcome = _run(
+            lambda: run_precheck(school, students, registrations, _as_of(as_of), history, adapter)
+        )
     if xml is not None:
         _write_documents(outcome, xml)
     if output_format is OutputFormat.JSON:
@@ -302,6 +305,28 @@ def _write_documents(outcome: PrecheckRun, out_dir: Path) -> None:
     Console(stderr=True).print(
         f"{len(written)} DUO-documenten geschreven naar {out_dir}", soft_wrap=True, markup=False
     )
+
+
+@contextmanager
+def _progress_bar() -> Iterator[None]:
+    """A rich progress bar per input file on a terminal; nothing in logs and pipes."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.progress import Progress
+
+    from adapters.progress import listening
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def show(source: str, done: int, total: int) -> None:
+            if source not in tasks:
+                tasks[source] = bar.add_task(f"lezen {source}", total=total)
+            bar.update(tasks[source], completed=done)
+
+        with listening(show):
+            yield
 
 
 def _run(job: Callable[[], PrecheckRun]) -> PrecheckRun:
