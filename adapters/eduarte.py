@@ -9,7 +9,8 @@ Files (UTF-8 or Windows-1252, no header; which is which is decided per file by i
   ``deelnemernummer; datum (yyyyMMdd); begintijd; eindtijd; lesuur; vak; docent; groep;
   waarneming (Aanwezig/Afwezig/Nvt/DeelsAfwezig); afgehandeld (J/N)``. ``vak``, ``docent`` and
   ``groep`` are free text, read as data and not used. A waarneming needs both times, or a
-  ``lesuur`` of the default day (``adapters.lessons.DEFAULT_LESSONS``) to take the times from.
+  ``lesuur`` of that day in the school's ``[lesrooster]`` (``SchoolConfig.lessons_on``; without
+  one ``adapters.lessons.DEFAULT_LESSONS``) to take the times from.
 - a canonical **leerlingen.csv** (recognised by its header) for birth date and identity, with
   ``leerlingnummer`` = deelnemernummer (``adapters.canonical.read_students``).
 
@@ -27,9 +28,10 @@ is unexcused"; Eduarte gives no geoorloofd boolean, so it is derived from the ca
   counts towards 16 hours (DOMAIN.md 6), feeds R-SIGNAAL when unexcused, and shows the pupil was
   at school that day (F6).
 - ``Aanwezig`` -> ``AANWEZIG``; ``Nvt`` -> ``NVT``.
-- An absentiemelding is cut into the lesson slots of ``DEFAULT_LESSONS`` on the schooldagen
-  (Mon-Fri) it covers: by time when it gives a time, else by lesson numbers, else whole days. A slot
-  that no waarneming of the pupil covers becomes an ``AFWEZIG`` registration of its own (bron_id
+- An absentiemelding is cut into the lesson slots of the school's timetable for each schooldag
+  (Mon-Fri) it covers (``SchoolConfig.lessons_on``; by default ``DEFAULT_LESSONS``): by time when
+  it gives a time, else by lesson numbers, else all lessons of the day. A slot that no waarneming
+  of the pupil covers becomes an ``AFWEZIG`` registration of its own (bron_id
   ``eduarte:{file}:{line}:{date}:{lesuur}``), so exports of reports only still count. An empty
   einddatum is the begindatum when an eindtijd or eindlesuur is given, otherwise the report is
   open and runs to the last date in the files read. A report may span at most 366 days.
@@ -53,7 +55,7 @@ from pathlib import Path
 
 from adapters.base import AdapterOutput, Where
 from adapters.canonical import ReadStats
-from adapters.lessons import DEFAULT_LESSONS, LessonSlot, slots_between, slots_numbered
+from adapters.lessons import LessonSlot, slots_between, slots_numbered
 from adapters.rows import MAX_KEY
 from adapters.textrows import (
     StudentsRead,
@@ -143,21 +145,23 @@ class _Report:
     where: Where
     bron: str
 
-    def coverage(self, day: dt.date, last: dt.date) -> _Span:
-        """Slots of ``day``, the covered time span, and the covered lesson range if by lesson."""
+    def coverage(self, day: dt.date, last: dt.date, lessons: tuple[LessonSlot, ...]) -> _Span:
+        """Slots of ``day`` (of the day's ``lessons``), the covered time span, and the covered
+        lesson range if by lesson."""
         if self.begin is not None or self.end is not None:
             start = self.begin if day == self.first and self.begin is not None else 0
             stop = self.end if day == last and self.end is not None else _DAY_END
-            slots = slots_between(as_time(start), None if stop == _DAY_END else as_time(stop))
+            end = None if stop == _DAY_END else as_time(stop)
+            slots = slots_between(as_time(start), end, lessons)
             return slots, start, stop, None
         if self.low is not None or self.high is not None:
             low = self.low if day == self.first and self.low is not None else 1
             high = self.high if day == last and self.high is not None else 12
-            slots = slots_numbered(low, high)
+            slots = slots_numbered(low, high, lessons)
             first = min((slot[1] for slot in slots), default=dt.time(0, 0))
             final = max((slot[2] for slot in slots), default=dt.time(23, 59))
             return slots, _minutes(first), _minutes(final), (low, high)
-        return list(DEFAULT_LESSONS), 0, _DAY_END, None
+        return list(lessons), 0, _DAY_END, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +217,7 @@ class EduarteAdapter:
                 continue
             _read_file(path, school, files)
         output = files.output
-        output.registrations.extend(_combine(files.reports, files.observations))
+        output.registrations.extend(_combine(files.reports, files.observations, school))
         output.students.extend(students_with_identity(students, {}))
         return output
 
@@ -280,7 +284,7 @@ def _parse_line(
         if len(names) == 9:
             files.reports.append(_report(values, school, unknown, where))
         else:
-            files.observations.append(_observation(values, where))
+            files.observations.append(_observation(values, school, where))
     except _RowError as bad:
         return Rejection(bad.rule, bad.reason, source, line.number, bad.veld, pupil or None)
     return None
@@ -358,20 +362,20 @@ def _report(
     )
 
 
-def _observation(values: dict[str, str], where: Where) -> _Observation:
+def _observation(values: dict[str, str], school: SchoolConfig, where: Where) -> _Observation:
     datum = _date(values, "datum")
     begin = _time(values, "begintijd")
     end = _time(values, "eindtijd")
     lesuur = _lesson(values, "lesuur")
     if begin is None or end is None:
-        slot = next((s for s in DEFAULT_LESSONS if s[0] == lesuur), None)
+        slot = next((s for s in school.lessons_on(datum) if s[0] == lesuur), None)
         if begin is not None or end is not None or slot is None:
             missing = "begintijd" if begin is None else "eindtijd"
             raise _RowError(
                 "I-VERPLICHT",
                 missing,
                 f"{missing} ontbreekt (en geen lesuur van het "
-                "standaardrooster om de tijden van te nemen)",
+                "lesrooster om de tijden van te nemen)",
             )
         begin, end = _minutes(slot[1]), _minutes(slot[2])
     if end <= begin:
@@ -405,10 +409,10 @@ def _observation(values: dict[str, str], where: Where) -> _Observation:
 
 
 def _combine(
-    reports: list[_Report], observations: list[_Observation]
+    reports: list[_Report], observations: list[_Observation], school: SchoolConfig
 ) -> list[tuple[Registration, Where]]:
-    """Waarnemingen with the reason of the report covering them, then report slots that no
-    waarneming covers (see the module docstring)."""
+    """Waarnemingen with the reason of the report covering them, then report slots (of the school's
+    timetable for the day) that no waarneming covers (see the module docstring)."""
     dates = [o.datum for o in observations] + [r.last or r.first for r in reports]
     horizon = max(dates, default=dt.date.min)
     by_day: dict[tuple[str, dt.date], list[tuple[_Report, _Span]]] = defaultdict(list)
@@ -417,7 +421,8 @@ def _combine(
         day = report.first
         while day <= last:
             if day.weekday() < 5:
-                by_day[(report.pupil, day)].append((report, report.coverage(day, last)))
+                span = report.coverage(day, last, school.lessons_on(day))
+                by_day[(report.pupil, day)].append((report, span))
             day += dt.timedelta(days=1)
     seen: dict[tuple[str, dt.date], list[_Observation]] = defaultdict(list)
     result: list[tuple[Registration, Where]] = []

@@ -1,8 +1,9 @@
 """The school day in lesson slots, for sources that report intervals (DOMAIN.md 5).
 
 Interval reports ("absent from 08:30 to 12:10", "whole day") are cut into the lesson slots they
-cover, so they count like lesson registrations (F3). Without a timetable in the school file the
-default day is six lessons of 50 minutes.
+cover, so they count like lesson registrations (F3). The slots of a day come from the school's
+``[lesrooster]`` (``SchoolConfig.lessons_on``); without one every day is ``DEFAULT_LESSONS``, six
+lessons of 50 minutes from 08:30 (defined with the timetable in ``gateway.model``).
 """
 
 from __future__ import annotations
@@ -10,16 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-LessonSlot = tuple[int, dt.time, dt.time]  # lesuur, begin, end
+from gateway.model import DEFAULT_LESSONS, LessonSlot
 
-DEFAULT_LESSONS: tuple[LessonSlot, ...] = (
-    (1, dt.time(8, 30), dt.time(9, 20)),
-    (2, dt.time(9, 20), dt.time(10, 10)),
-    (3, dt.time(10, 30), dt.time(11, 20)),
-    (4, dt.time(11, 20), dt.time(12, 10)),
-    (5, dt.time(12, 40), dt.time(13, 30)),
-    (6, dt.time(13, 30), dt.time(14, 20)),
-)
+__all__ = ["DEFAULT_LESSONS", "LessonSlot", "slots_between", "slots_numbered"]
 
 
 def slots_between(

@@ -139,6 +139,34 @@ class Teksten:
     toelichting: str = ""
 
 
+LessonSlot = tuple[int, dt.time, dt.time]  # lesuur, begin, end (local time)
+
+DEFAULT_LESSONS: tuple[LessonSlot, ...] = (
+    (1, dt.time(8, 30), dt.time(9, 20)),
+    (2, dt.time(9, 20), dt.time(10, 10)),
+    (3, dt.time(10, 30), dt.time(11, 20)),
+    (4, dt.time(11, 20), dt.time(12, 10)),
+    (5, dt.time(12, 40), dt.time(13, 30)),
+    (6, dt.time(13, 30), dt.time(14, 20)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Lesrooster:
+    """The school's timetable (``[lesrooster]``): the lesson slots of each weekday, Monday (0) to
+    Friday (4), sorted and without overlap. Adapters that get interval reports cut them into these
+    slots (DOMAIN.md 5); without a ``[lesrooster]`` every day is ``DEFAULT_LESSONS``, six lessons
+    of 50 minutes from 08:30.
+    """
+
+    dagen: tuple[tuple[LessonSlot, ...], ...] = (DEFAULT_LESSONS,) * 5
+
+    def lessons_on(self, day: dt.date) -> tuple[LessonSlot, ...]:
+        """The lesson slots of ``day``; none on Saturday and Sunday (no schooldagen)."""
+        weekday = day.weekday()
+        return self.dagen[weekday] if weekday < len(self.dagen) else ()
+
+
 @dataclass(frozen=True, slots=True)
 class SchoolConfig:
     """One school's configuration (DOMAIN.md 4.1), read from TOML by ``gateway.school``."""
@@ -155,6 +183,11 @@ class SchoolConfig:
     redencodes: tuple[tuple[str, Categorie], ...] = ()
     vakanties: tuple[DateRange, ...] = ()
     teksten: Teksten | None = None
+    lesrooster: Lesrooster = Lesrooster()
+
+    def lessons_on(self, day: dt.date) -> tuple[LessonSlot, ...]:
+        """The lesson slots of ``day`` in the school's timetable (DOMAIN.md 5)."""
+        return self.lesrooster.lessons_on(day)
 
     @property
     def eenheid(self) -> Eenheid:

@@ -15,7 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
-from gateway.model import Categorie, DateRange, Melder, SchoolConfig, Sector, Teksten
+from gateway.model import (
+    DEFAULT_LESSONS,
+    Categorie,
+    DateRange,
+    Lesrooster,
+    LessonSlot,
+    Melder,
+    SchoolConfig,
+    Sector,
+    Teksten,
+)
 from gateway.numbers import is_brin, is_vestiging
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -31,8 +41,12 @@ _SCHOOL_KEYS = {
     "hele_dag_minuten",
 }
 _MELDER_KEYS = {"naam", "functie", "email", "telefoon"}
-_TOP_KEYS = {"school", "melder", "redencodes", "vakanties", "teksten"}
+_TOP_KEYS = {"school", "melder", "redencodes", "vakanties", "teksten", "lesrooster"}
 _TEKSTEN_KEYS = {"vermoedelijke_reden", "ondernomen_acties", "toelichting"}
+WEEKDAGEN = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag")
+_LESROOSTER_KEYS = {"standaard", *WEEKDAGEN}
+_LES_KEYS = {"lesuur", "van", "tot"}
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
 def load_school(path: Path) -> SchoolConfig:
@@ -80,6 +94,7 @@ def parse_school(raw: Mapping[str, Any], source: str = "school.toml") -> SchoolC
     redencodes = _redencodes(raw.get("redencodes", {}), problems)
     vakanties = _vakanties(raw.get("vakanties", []), problems)
     teksten = _teksten(raw.get("teksten"), problems)
+    lesrooster = _lesrooster(raw.get("lesrooster"), problems)
 
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))
@@ -97,6 +112,7 @@ def parse_school(raw: Mapping[str, Any], source: str = "school.toml") -> SchoolC
         redencodes=redencodes,
         vakanties=vakanties,
         teksten=teksten,
+        lesrooster=lesrooster,
     )
 
 
@@ -234,3 +250,84 @@ def _teksten(raw: Any, problems: list[str]) -> Teksten | None:
     if len(toelichting) > 3000:
         problems.append("teksten.toelichting: hoogstens 3000 tekens (V06)")
     return Teksten(reden, acties, toelichting)
+
+
+def _lesrooster(raw: Any, problems: list[str]) -> Lesrooster:
+    """``[lesrooster]``: the lesson slots of the school day (DOMAIN.md 5), optional.
+
+    ``standaard`` is the day of every weekday without a key of its own (default:
+    ``DEFAULT_LESSONS``); ``maandag`` .. ``vrijdag`` override it, ``[]`` meaning no lessons.
+    """
+    if raw is None:
+        return Lesrooster()
+    if not isinstance(raw, Mapping):
+        problems.append(
+            "[lesrooster]: verwacht een tabel met standaard en/of maandag .. vrijdag, "
+            'elk een lijst van {lesuur = 1, van = "08:30", tot = "09:20"}'
+        )
+        return Lesrooster()
+    _unknown_keys(raw, _LESROOSTER_KEYS, "lesrooster.", problems)
+    standaard = DEFAULT_LESSONS
+    if "standaard" in raw:
+        standaard = _lesdag(raw["standaard"], "lesrooster.standaard", problems)
+        if raw["standaard"] == []:
+            problems.append("lesrooster.standaard: verwacht minstens een lesuur")
+    dagen = tuple(
+        _lesdag(raw[dag], f"lesrooster.{dag}", problems) if dag in raw else standaard
+        for dag in WEEKDAGEN
+    )
+    return Lesrooster(dagen)
+
+
+def _lesdag(raw: Any, where: str, problems: list[str]) -> tuple[LessonSlot, ...]:
+    """One day of the timetable: lessons 1-12, each once, ascending, ``van`` before ``tot``, in
+    time order without overlap (a break between lessons is fine)."""
+    if not isinstance(raw, list):
+        problems.append(f'{where}: verwacht een lijst van {{lesuur = 1, van = "08:30", tot = ...}}')
+        return ()
+    slots: list[LessonSlot] = []
+    for index, item in enumerate(raw, start=1):
+        at = f"{where}[{index}]"
+        if not isinstance(item, Mapping):
+            problems.append(f"{at}: verwacht een tabel met lesuur, van en tot")
+            continue
+        _unknown_keys(item, _LES_KEYS, f"{at}.", problems)
+        lesuur = item.get("lesuur")
+        if isinstance(lesuur, bool) or not isinstance(lesuur, int) or not 1 <= lesuur <= 12:
+            problems.append(f"{at}.lesuur: verwacht een geheel getal van 1 tot en met 12")
+            lesuur = None
+        van = _clock(item.get("van"), f"{at}.van", problems)
+        tot = _clock(item.get("tot"), f"{at}.tot", problems)
+        if van is not None and tot is not None and tot <= van:
+            problems.append(f"{at}.tot: {tot:%H:%M} ligt niet na van ({van:%H:%M})")
+            continue
+        if lesuur is None or van is None or tot is None:
+            continue
+        if slots and lesuur in (slot[0] for slot in slots):
+            problems.append(f"{at}.lesuur: lesuur {lesuur} komt al eerder voor op deze dag")
+            continue
+        if slots and lesuur < slots[-1][0]:
+            problems.append(
+                f"{at}.lesuur: lesuur {lesuur} staat na lesuur {slots[-1][0]} "
+                "(lesuren in oplopende volgorde)"
+            )
+            continue
+        if slots and van < slots[-1][2]:
+            problems.append(
+                f"{at}.van: {van:%H:%M} ligt voor het einde van lesuur {slots[-1][0]} "
+                f"({slots[-1][2]:%H:%M}), lesuren mogen niet overlappen"
+            )
+            continue
+        slots.append((lesuur, van, tot))
+    return tuple(slots)
+
+
+def _clock(value: Any, where: str, problems: list[str]) -> dt.time | None:
+    """A time of day as ``"UU:MM"`` (or a TOML local time of whole minutes)."""
+    if isinstance(value, dt.time) and value.tzinfo is None:
+        if value.second == 0 and value.microsecond == 0:
+            return value
+    elif isinstance(value, str) and (match := _CLOCK.fullmatch(value.strip())):
+        return dt.time(int(match.group(1)), int(match.group(2)))
+    problems.append(f'{where}: verwacht een tijd "UU:MM", bijv. "08:30"')
+    return None
