@@ -10,7 +10,7 @@ tell where the data came from.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -72,13 +72,14 @@ def assemble(output: AdapterOutput) -> CanonicalExport:
     kept: list[Registration] = []
     seen_ids: set[str] = set()
     unknown: dict[str, Where] = {}
+    lost: dict[str, set[Where]] = {}  # per file: the accepted rows of rejected pupils
     refused_pupils = {s.leerlingnummer for s, _ in output.students} - set(students)
     for registration, where in output.registrations:
         pupil = registration.leerlingnummer
-        if pupil in refused_pupils:
-            continue
-        if pupil not in students:
-            unknown.setdefault(pupil, where)
+        if pupil in refused_pupils or pupil not in students:
+            lost.setdefault(where.bestand, set()).add(where)
+            if pupil not in refused_pupils:
+                unknown.setdefault(pupil, where)
             continue
         if registration.bron_id and registration.bron_id in seen_ids:
             continue
@@ -97,8 +98,12 @@ def assemble(output: AdapterOutput) -> CanonicalExport:
                     "te bepalen; registraties niet beoordeeld", where, "leerlingnummer", pupil)
         )  # fmt: skip
     frame = registration_frame(kept) if kept else registration_frame([])
-    return CanonicalExport(students, frame,
-                           rejections, list(output.warnings), list(output.stats))  # fmt: skip
+    stats = [
+        replace(item, accepted=item.accepted - len(lost.get(item.bestand, ())),
+                of_rejected_pupils=item.of_rejected_pupils + len(lost.get(item.bestand, ())))
+        for item in output.stats
+    ]  # fmt: skip
+    return CanonicalExport(students, frame, rejections, list(output.warnings), stats)
 
 
 def _reject(rule: str, reason: str, where: Where, veld: str, pupil: str) -> Rejection:
