@@ -9,6 +9,7 @@ tell where the data came from.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -58,7 +59,7 @@ class Adapter(Protocol):
         ...
 
 
-def assemble(output: AdapterOutput) -> CanonicalExport:
+def assemble(output: AdapterOutput, not_after: dt.date | None = None) -> CanonicalExport:
     """The adapter's records as a ``CanonicalExport``: V01 on every pupil, I-LEERLING for
     registrations of unknown pupils, F1 on every registration, duplicate ``bron_id`` dropped."""
     rejections = list(output.rejections)
@@ -82,6 +83,13 @@ def assemble(output: AdapterOutput) -> CanonicalExport:
                 unknown.setdefault(pupil, where)
             continue
         if registration.bron_id and registration.bron_id in seen_ids:
+            continue
+        if not_after is not None and registration.datum > not_after:
+            rejections.append(
+                _reject("I-TOEKOMST", f"datum {registration.datum} ligt na vandaag ({not_after})",
+                        where, "datum", pupil)
+            )  # fmt: skip
+            lost.setdefault(where.bestand, set()).add(where)
             continue
         begin = registration.begintijd.hour * 60 + registration.begintijd.minute
         end = registration.eindtijd.hour * 60 + registration.eindtijd.minute

@@ -71,12 +71,19 @@ class _RegistrationsRead:
 
 
 def read_export(
-    school: SchoolConfig, students_path: Path, registration_paths: Sequence[Path]
+    school: SchoolConfig,
+    students_path: Path,
+    registration_paths: Sequence[Path],
+    not_after: dt.date | None = None,
 ) -> CanonicalExport:
-    """Read a canonical export; raise InputError only when a file is unusable as a whole."""
+    """Read a canonical export; raise InputError only when a file is unusable as a whole.
+
+    ``not_after``: registrations dated after it are refused (I-TOEKOMST); the CLI passes today.
+    """
     students, rejections, student_stats = read_students(students_path)
     reads = [
-        read_registrations(path, school, index) for index, path in enumerate(registration_paths)
+        read_registrations(path, school, index, not_after)
+        for index, path in enumerate(registration_paths)
     ]
     identities = pl.concat([read.identities for read in reads], how="vertical")
     resolved, pupil_rejections, identity_warnings, rejected = _resolve_identities(
@@ -214,10 +221,12 @@ def _student_row(
 # -- lesregistraties.csv ------------------------------------------------------------------------
 
 
-def read_registrations(path: Path, school: SchoolConfig, file_index: int = 0) -> _RegistrationsRead:
+def read_registrations(
+    path: Path, school: SchoolConfig, file_index: int = 0, not_after: dt.date | None = None
+) -> _RegistrationsRead:
     """Read one ``lesregistraties.csv`` (see ``adapters.registrations``) with its row accounting
     and its warnings (W-REDENCODE, W-TEKENSET)."""
-    read = read_registration_file(path, school, file_index)
+    read = read_registration_file(path, school, file_index, not_after)
     rejected = len(read.rejections)
     stats = ReadStats(path.name, read.encoding, read.read, read.read - rejected, rejected)
     warnings = [*_code_warnings(read.unknown_codes, path.name), *_encoding_warnings(stats)]

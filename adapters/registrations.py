@@ -9,6 +9,7 @@ costs one pass and a sloppy export still loses nothing it does not have to.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,9 +57,13 @@ class RegistrationFile:
 
 
 def read_registration_file(
-    path: Path, school: SchoolConfig, file_index: int = 0
+    path: Path, school: SchoolConfig, file_index: int = 0, not_after: dt.date | None = None
 ) -> RegistrationFile:
-    """Read one ``lesregistraties.csv``; raise InputError only for an empty file or bad header."""
+    """Read one ``lesregistraties.csv``; raise InputError only for an empty file or bad header.
+
+    ``not_after`` (today, given by the caller: the readers read no clock) refuses registrations
+    dated later with I-TOEKOMST: a mistyped year must not move the default peildatum.
+    """
     source = path.name
     encoding, blocks = file_blocks(path)
     names: tuple[str, ...] | None = None
@@ -79,8 +84,8 @@ def read_registration_file(
         rejections.extend(Rejection(p.rule, p.reason, source, p.number) for p in split.problems)
         missing = [pl.lit("").alias(name) for name in _USED if name not in names]
         named = split.fields.with_columns(missing) if missing else split.fields
-        good, refused = _check(named, school)
-        rejections.extend(_rejections(refused, school, source))
+        good, refused = _check(named, school, not_after)
+        rejections.extend(_rejections(refused, school, source, not_after))
         frames.append(good.select(_typed(school, file_index)))
         identities.append(_identities(good, file_index))
         unknown.append(_unknown_codes(good, school))
@@ -110,9 +115,11 @@ def _header(block: Block, encoding: str, source: str) -> tuple[tuple[str, ...], 
     return header.names, Block(block.first_line + 1, rest, max(block.lines - 1, 0))
 
 
-def _check(frame: pl.DataFrame, school: SchoolConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _check(
+    frame: pl.DataFrame, school: SchoolConfig, not_after: dt.date | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split rows into accepted (with parsed columns) and refused, in two passes."""
-    parsed = frame.with_columns(_parsed()).with_columns(ok=_valid(school))
+    parsed = frame.with_columns(_parsed()).with_columns(ok=_valid(school, not_after))
     if parsed.get_column("ok").all():
         return parsed, parsed.clear()
     good = parsed.filter(pl.col("ok"))
@@ -120,7 +127,7 @@ def _check(frame: pl.DataFrame, school: SchoolConfig) -> tuple[pl.DataFrame, pl.
     lenient = (
         refused.with_columns(*(_lenient(name) for name in _USED))
         .with_columns(_parsed())
-        .with_columns(ok=_valid(school))
+        .with_columns(ok=_valid(school, not_after))
     )
     return (
         pl.concat([good, lenient.filter(pl.col("ok"))]).sort("regelnummer"),
@@ -144,7 +151,7 @@ def _parsed() -> list[pl.Expr]:
     ]
 
 
-def _valid(school: SchoolConfig) -> pl.Expr:
+def _valid(school: SchoolConfig, not_after: dt.date | None = None) -> pl.Expr:
     minutes = pl.col("_eind") - pl.col("_begin")
     return (
         (pl.col("leerlingnummer") != "")
@@ -156,10 +163,13 @@ def _valid(school: SchoolConfig) -> pl.Expr:
         & pl.col("geoorloofd").is_in(["", "J", "N"])
         & ((pl.col("lesuur") == "") | pl.col("_lesuur").is_between(1, 12))
         & pl.col("categorie").is_in(_CATEGORIES)
+        & (pl.lit(True) if not_after is None else pl.col("_datum") <= not_after)
     ).fill_null(False)
 
 
-def _rejections(refused: pl.DataFrame, school: SchoolConfig, source: str) -> list[Rejection]:
+def _rejections(
+    refused: pl.DataFrame, school: SchoolConfig, source: str, not_after: dt.date | None = None
+) -> list[Rejection]:
     """The first failing field of each refused row, with its rule and a readable reason."""
     if refused.height == 0:
         return []
@@ -174,6 +184,9 @@ def _rejections(refused: pl.DataFrame, school: SchoolConfig, source: str) -> lis
                        pl.lit(f" hoort niet bij deze school ({school.brin})"))),
         (col("_datum").is_null(), "I-FORMAAT", "datum",
          pl.concat_str(shown(col("datum")), pl.lit(" is geen datum JJJJ-MM-DD"))),
+        (pl.lit(not_after is not None) & (col("_datum") > (not_after or dt.date.max)),
+         "I-TOEKOMST", "datum",
+         pl.concat_str(shown(col("datum")), pl.lit(f" ligt na vandaag ({not_after})"))),
         (col("_begin").is_null(), "I-FORMAAT", "begintijd",
          pl.concat_str(shown(col("begintijd")), pl.lit(" is geen tijd UU:MM"))),
         (col("_eind").is_null(), "I-FORMAAT", "eindtijd",

@@ -8,6 +8,7 @@ which it chose.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,17 +61,21 @@ def choose(name: str, paths: Sequence[Path]) -> str:
 
 
 def load_export(
-    name: str, school: SchoolConfig, paths: Sequence[Path], students: Path | None = None
+    name: str,
+    school: SchoolConfig,
+    paths: Sequence[Path],
+    students: Path | None = None,
+    not_after: dt.date | None = None,
 ) -> tuple[str, CanonicalExport]:
     """Read ``paths`` (and ``students``) with the chosen adapter; returns its name too."""
     chosen = choose(name, [*paths, *([students] if students else [])])
     if chosen == CANONICAL:
         if students is None:
             raise InputError("het canonieke formaat vraagt om --students leerlingen.csv")
-        return chosen, read_export(school, students, paths)
+        return chosen, read_export(school, students, paths, not_after)
     adapter = vendor_adapters()[chosen]
     files = [*paths, *([students] if students else [])]
-    return chosen, assemble(adapter.read(school, files))
+    return chosen, assemble(adapter.read(school, files), not_after)
 
 
 def _looks_canonical(path: Path) -> bool:

@@ -105,7 +105,9 @@ def precheck(
             _fail(f"{path}: bestand niet gevonden")
     with _progress_bar():
         outcome = _run(
-            lambda: run_precheck(school, students, registrations, _as_of(as_of), history, adapter)
+            lambda: run_precheck(
+                school, students, registrations, _as_of(as_of), history, adapter, dt.date.today()
+            )
         )
     if xml is not None:
         _write_documents(outcome, xml)
@@ -231,7 +233,7 @@ def import_export(
             _fail(f"{path}: bestand niet gevonden")
     try:
         config = load_school(school)
-        chosen, export = load_export(adapter, config, files, students)
+        chosen, export = load_export(adapter, config, files, students, dt.date.today())
         write_canonical(export, config.brin, config.vestiging, out)
     except GatewayError as exc:
         _fail(str(exc))

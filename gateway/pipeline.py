@@ -36,12 +36,13 @@ def run_precheck(
     as_of: dt.date | None = None,
     history_path: Path | None = None,
     adapter: str = CANONICAL,
+    not_after: dt.date | None = None,
 ) -> PrecheckRun:
     """Read the school file and the history file, then ``run_precheck_with_school``."""
     school = load_school(school_path)
     known: list[KnownMelding] = load_history(history_path) if history_path else []
     return run_precheck_with_school(
-        school, students_path, registration_paths, as_of, known, adapter
+        school, students_path, registration_paths, as_of, known, adapter, not_after
     )
 
 
@@ -52,13 +53,14 @@ def run_precheck_with_school(
     as_of: dt.date | None,
     known: Sequence[KnownMelding],
     adapter: str = CANONICAL,
+    not_after: dt.date | None = None,
 ) -> PrecheckRun:
     """Read, check and assess. Input rejections and warnings come first in the result.
 
     The peildatum is ``as_of`` or else the last date in the accepted registrations; registrations
     after it are ignored with W-PEILDATUM (DOMAIN.md 4.3).
     """
-    _, export = load_export(adapter, school, registration_paths, students_path)
+    _, export = load_export(adapter, school, registration_paths, students_path, not_after)
     peildatum = as_of or last_date(export.registrations)
     warnings: list[Warning] = list(export.warnings)
     if peildatum is None:

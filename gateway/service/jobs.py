@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gateway.documents import default_inhoud
 from gateway.duo.client import DuoClient, tls_context
@@ -35,6 +36,7 @@ from gateway.settings import Settings
 from gateway.store import NewOutboxItem, OutboxRow, State, Store, open_store
 
 Clock = Callable[[], dt.datetime]
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def utc_now() -> dt.datetime:
@@ -105,7 +107,10 @@ def queue_precheck(
     meldingen sent before the gateway was used), and queue the proposed meldingen and R-EINDE
     changes; idempotent on the natural key."""
     known = [*runtime.store.known_meldingen(runtime.school.brin), *history]
-    run = run_precheck_with_school(runtime.school, students, registrations, as_of, known)
+    today = now.astimezone(AMSTERDAM).date()
+    run = run_precheck_with_school(
+        runtime.school, students, registrations, as_of, known, not_after=today
+    )
     report = QueueReport(run=run)
     inhoud = default_inhoud(runtime.school)
     items: list[NewOutboxItem] = []
