@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from adapters.registrations import (
+    IDENTITY_SCHEMA,
     REGISTRATION_COLUMNS,
     REQUIRED_REGISTRATION_COLUMNS,
     read_registration_file,
@@ -26,6 +27,7 @@ from adapters.textio import CP1252, read_chunks
 from gateway.errors import InputError
 from gateway.model import Rejection, SchoolConfig, Student, Warning
 from gateway.numbers import identity_problem
+from gateway.rules.dayfacts import REGISTRATION_SCHEMA
 
 STUDENT_COLUMNS = ("leerlingnummer", "bsn", "onderwijsnummer", "geboortedatum", "startkwalificatie")
 __all__ = ["REGISTRATION_COLUMNS", "REQUIRED_REGISTRATION_COLUMNS", "CanonicalExport", "ReadStats",
@@ -85,11 +87,19 @@ def read_export(
         read_registrations(path, school, index, not_after)
         for index, path in enumerate(registration_paths)
     ]
-    identities = pl.concat([read.identities for read in reads], how="vertical")
+    identities = (
+        pl.concat([read.identities for read in reads], how="vertical")
+        if reads
+        else pl.DataFrame(schema=IDENTITY_SCHEMA)
+    )
     resolved, pupil_rejections, identity_warnings, rejected = _resolve_identities(
         students, identities, students_path.name, [path.name for path in registration_paths]
     )
-    frame = pl.concat([read.frame for read in reads], how="vertical")
+    frame = (
+        pl.concat([read.frame for read in reads], how="vertical")
+        if reads
+        else pl.DataFrame(schema=REGISTRATION_SCHEMA)
+    )
     if rejected:
         frame = frame.filter(~pl.col("leerlingnummer").is_in(sorted(rejected)))
     dropped = (

@@ -13,8 +13,9 @@ import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from adapters.base import Adapter, assemble
+from adapters.base import Adapter, AdapterOutput, Where, assemble
 from adapters.canonical import CanonicalExport, read_export
+from adapters.intervals import is_interval_file, merge_reports, read_intervals
 from gateway.errors import ConfigError, InputError
 from gateway.model import SchoolConfig
 
@@ -72,10 +73,40 @@ def load_export(
     if chosen == CANONICAL:
         if students is None:
             raise InputError("het canonieke formaat vraagt om --students leerlingen.csv")
-        return chosen, read_export(school, students, paths, not_after)
+        intervals = [path for path in paths if is_interval_file(path)]
+        lessons = [path for path in paths if path not in intervals]
+        export = read_export(school, students, lessons, not_after)
+        return chosen, _with_reports(export, intervals, school, not_after, students)
     adapter = vendor_adapters()[chosen]
     files = [*paths, *([students] if students else [])]
     return chosen, assemble(adapter.read(school, files), not_after)
+
+
+def _with_reports(
+    export: CanonicalExport,
+    intervals: Sequence[Path],
+    school: SchoolConfig,
+    not_after: dt.date | None,
+    students: Path,
+) -> CanonicalExport:
+    """Add the canonical interval files (``absentiemeldingen.csv``) to a lesson export."""
+    if not intervals:
+        return export
+    output = AdapterOutput()
+    output.students = [(s, Where(students.name)) for s in export.students.values()]
+    for path in intervals:
+        part = read_intervals(path, school, not_after)
+        output.registrations.extend(part.registrations)
+        output.rejections.extend(part.rejections)
+        output.stats.extend(part.stats)
+    reports = assemble(output, not_after)
+    return CanonicalExport(
+        export.students,
+        merge_reports(export.registrations, reports.registrations),
+        [*export.rejections, *reports.rejections],
+        [*export.warnings, *reports.warnings],
+        [*export.stats, *reports.stats],
+    )
 
 
 def _looks_canonical(path: Path) -> bool:
@@ -84,4 +115,6 @@ def _looks_canonical(path: Path) -> bool:
             first = handle.readline(4096).decode("utf-8-sig", errors="replace").lower()
     except OSError:
         return False
-    return first.startswith(("brin;", "leerlingnummer;")) and "datum" in first
+    return first.startswith(("brin;", "leerlingnummer;")) and (
+        "datum" in first or "absentiesoort" in first
+    )
