@@ -109,6 +109,8 @@ def precheck(
                 school, students, registrations, _as_of(as_of), history, adapter, dt.date.today()
             )
         )
+    if adapter == "auto":
+        Console(stderr=True).print(f"adapter: {outcome.adapter} (herkend)", markup=False)
     if xml is not None:
         _write_documents(outcome, xml)
     if output_format is OutputFormat.JSON:

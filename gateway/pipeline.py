@@ -27,6 +27,7 @@ class PrecheckRun:
     result: PrecheckResult
     stats: tuple[ReadStats, ...]
     students: Mapping[str, Student]
+    adapter: str = CANONICAL
 
 
 def run_precheck(
@@ -60,7 +61,7 @@ def run_precheck_with_school(
     The peildatum is ``as_of`` or else the last date in the accepted registrations; registrations
     after it are ignored with W-PEILDATUM (DOMAIN.md 4.3).
     """
-    _, export = load_export(adapter, school, registration_paths, students_path, not_after)
+    chosen, export = load_export(adapter, school, registration_paths, students_path, not_after)
     peildatum = as_of or last_date(export.registrations)
     warnings: list[Warning] = list(export.warnings)
     if peildatum is None:
@@ -82,4 +83,4 @@ def run_precheck_with_school(
         afwijzingen=(*export.rejections, *result.afwijzingen),
         waarschuwingen=(*warnings, *result.waarschuwingen),
     )
-    return PrecheckRun(school, result, tuple(export.stats), export.students)
+    return PrecheckRun(school, result, tuple(export.stats), export.students, chosen)

@@ -53,6 +53,8 @@ def test_same_pattern_same_melding(tmp_path: Path, adapter: str, chosen: str) ->
         args += ["--students", str(folder / students)]
     result = RUNNER.invoke(app, args)
     assert result.exit_code == 0, result.stderr
+    if chosen == "auto":
+        assert f"adapter: {adapter} (herkend)" in result.stderr
     document = json.loads(result.stdout)
     meldingen = [
         (m["leerlingnummer"], m["code"], m["begindatum"], m["einddatum"], m["herhaal"])
