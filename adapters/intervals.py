@@ -176,7 +176,10 @@ def merge_reports(lessons: pl.DataFrame, reports: pl.DataFrame) -> pl.DataFrame:
     kept_lessons = lessons.filter(
         pl.col("lesuur").is_null()
         | ~pl.struct(key).is_in(
-            reports.filter(pl.col("lesuur").is_not_null()).select(pl.struct(key)).to_series()
+            reports.filter(pl.col("lesuur").is_not_null())
+            .select(pl.struct(key))
+            .to_series()
+            .implode()
         )
         | pl.col("status").is_in([Status.AANWEZIG.value, Status.TE_LAAT.value, Status.NVT.value])
     )
@@ -188,7 +191,7 @@ def merge_reports(lessons: pl.DataFrame, reports: pl.DataFrame) -> pl.DataFrame:
         .select(pl.struct(key))
         .to_series()
     )
-    kept_reports = reports.filter(~pl.struct(key).is_in(present))
+    kept_reports = reports.filter(~pl.struct(key).is_in(present.implode()))
     highest = lessons.get_column("volgorde").max() if lessons.height else None
     offset = int(highest) + 1 if isinstance(highest, int) else 0
     return pl.concat(
