@@ -291,18 +291,41 @@ def _checked(
         return None
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _clean(value: object) -> bool:
+    """Whether no key or string of ``value`` holds an undecodable byte or a NUL (fast pass)."""
+    if isinstance(value, str):
+        return "\x00" not in value and (value.isascii() or _SURROGATE.search(value) is None)
+    if isinstance(value, dict):
+        return all(_clean(key) and _clean(inner) for key, inner in value.items())
+    if isinstance(value, list):
+        return all(_clean(inner) for inner in value)
+    return True
+
+
 def _check_text(value: object, path: str) -> None:
-    """I-TEKENSET / I-TEKEN: no undecodable byte and no NUL in any key or string of the item."""
+    """I-TEKENSET / I-TEKEN: no undecodable byte and no NUL in any key or string of the item.
+
+    A fast pass first; only an item with a problem is walked again to name the path.
+    """
+    if _clean(value):
+        return
+    _locate_text_problem(value, path)
+
+
+def _locate_text_problem(value: object, path: str) -> None:
     if isinstance(value, dict):
         for key, inner in value.items():
-            _check_text(key, f"{path}.(naam)" if path else "(naam)")
+            _locate_text_problem(key, f"{path}.(naam)" if path else "(naam)")
             name = f"{path}.{key}" if path else str(key)
-            _check_text(inner, name)
+            _locate_text_problem(inner, name)
     elif isinstance(value, list):
         for index, inner in enumerate(value):
-            _check_text(inner, f"{path}[{index}]")
+            _locate_text_problem(inner, f"{path}[{index}]")
     elif isinstance(value, str):
-        bad = re.search("[\udc80-\udcff]", value)
+        bad = _SURROGATE.search(value)
         if bad is not None:
             byte = ord(bad.group()) - 0xDC00
             raise _ItemError("I-TEKENSET", path, f"{path}: byte 0x{byte:02X} is geen geldige UTF-8")
