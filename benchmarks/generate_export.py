@@ -35,6 +35,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # before benchmarks/: its adapters.py shadows the package
+
+from gateway.sample.generate import LEERLINGEN_HEADER as LEERLINGEN  # noqa: E402
+from gateway.sample.generate import LESREGISTRATIES_HEADER as LESREGISTRATIES  # noqa: E402
+
 GENERATOR_VERSION = 4
 BRIN = "99XX"
 VESTIGING = "00"
@@ -80,11 +86,8 @@ REDENCODES: tuple[tuple[str, str, str], ...] = (
 )
 _REDEN = {code: omschrijving for code, _, omschrijving in REDENCODES}
 
-LEERLINGEN_HEADER = "leerlingnummer;bsn;onderwijsnummer;geboortedatum;startkwalificatie\n"
-LESREGISTRATIES_HEADER = (
-    "brin;vestiging;leerlingnummer;bsn;onderwijsnummer;datum;lesuur;begintijd;eindtijd;"
-    "status;redencode;reden;geoorloofd;bron_id\n"
-)
+LEERLINGEN_HEADER = LEERLINGEN + "\n"  # the sample school's headers (the readers' columns)
+LESREGISTRATIES_HEADER = LESREGISTRATIES + "\n"
 BAD_ROW_SHARE = 0.0001
 _PUPIL = "\x00"  # placeholder for the leerlingnummer in a rendered day pattern
 

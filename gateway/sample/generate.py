@@ -74,6 +74,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from adapters.canonical import STUDENT_COLUMNS
+from adapters.registrations import REGISTRATION_COLUMNS
+
 SEED = 20240902
 """Default seed; it only shapes the background pupils."""
 
@@ -115,11 +118,8 @@ REDENCODES: tuple[tuple[str, str, str], ...] = (
 
 _REDEN = {code: omschrijving for code, _, omschrijving in REDENCODES}
 
-LEERLINGEN_HEADER = "leerlingnummer;bsn;onderwijsnummer;geboortedatum;startkwalificatie"
-LESREGISTRATIES_HEADER = (
-    "brin;vestiging;leerlingnummer;bsn;onderwijsnummer;datum;lesuur;begintijd;eindtijd;"
-    "status;redencode;reden;geoorloofd;bron_id"
-)
+LEERLINGEN_HEADER = ";".join(STUDENT_COLUMNS)
+LESREGISTRATIES_HEADER = ";".join(REGISTRATION_COLUMNS)  # the readers' own column lists
 
 N_PUPILS = 300
 N_FULL_GRAIN_BACKGROUND = 3
