@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -52,19 +53,26 @@ def new_item(
     )
 
 
-def claim_until_empty(url: str, worker: str, batch: int = 5) -> list[int]:
+def claim_until_empty(url: str, worker: str, batch: int = 5, start: Any | None = None) -> list[int]:
     """Claim and accept rows as ``worker`` until none are left; the ids claimed, in order.
 
-    Runs in a thread or a spawned process (a module-level function, so it pickles)."""
+    Runs in a thread or a spawned process (a module-level function, so it pickles). ``start``
+    is an optional barrier all workers wait on once their store is open, so that a worker that
+    happens to start early cannot drain the queue before the others have begun. Each row
+    takes a short pause outside any transaction, as a real send does; without it one SQLite
+    writer re-takes the lock before a waiting one wakes from its busy-handler sleep."""
     store = open_store(url)
     claimed: list[int] = []
     try:
+        if start is not None:
+            start.wait(timeout=60)
         while True:
             rows = store.claim(worker, T0, dt.timedelta(minutes=5), batch)
             if not rows:
                 return claimed
             for row in rows:
                 claimed.append(row.id)
+                time.sleep(0.002)  # the round trip to DUO, outside any transaction
                 assert store.mark_accepted(row.id, worker, f"VM{row.id}", DuoStatus("R"), T0)
     finally:
         store.close()

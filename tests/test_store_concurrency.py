@@ -4,6 +4,7 @@ from one SQLite file at once (``BEGIN IMMEDIATE``), hundreds of rows."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -38,8 +39,11 @@ def _check(url: str, claimed: list[list[int]]) -> None:
 
 def test_threads_never_claim_the_same_row(tmp_path: Path) -> None:
     url = _fill(tmp_path)
+    start = threading.Barrier(4)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(claim_until_empty, url, f"thread-{n}") for n in range(4)]
+        futures = [
+            pool.submit(claim_until_empty, url, f"thread-{n}", start=start) for n in range(4)
+        ]
         claimed = [future.result() for future in futures]
     _check(url, claimed)
 
@@ -47,8 +51,11 @@ def test_threads_never_claim_the_same_row(tmp_path: Path) -> None:
 def test_processes_never_claim_the_same_row(tmp_path: Path) -> None:
     url = _fill(tmp_path)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=3, mp_context=context) as pool:
-        futures = [pool.submit(claim_until_empty, url, f"process-{n}") for n in range(3)]
+    with context.Manager() as manager, ProcessPoolExecutor(3, mp_context=context) as pool:
+        start = manager.Barrier(3)
+        futures = [
+            pool.submit(claim_until_empty, url, f"process-{n}", start=start) for n in range(3)
+        ]
         claimed = [future.result() for future in futures]
     _check(url, claimed)
 
