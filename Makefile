@@ -27,10 +27,7 @@ demo: $(STAMP)
 	$(BIN)/verzuim demo --out $(DEMO)
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/precheck.py
-	$(BIN)/python benchmarks/messages.py
-	$(BIN)/python benchmarks/sender.py
-	$(BIN)/python benchmarks/adapters.py
+	$(BIN)/python benchmarks/summary.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .mypy_cache .pytest_cache .ruff_cache

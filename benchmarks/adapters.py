@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench_results import Result, record
 from generate_vendor import LESSONS, VENDORS, VendorFiles, generate_vendor
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -206,6 +207,22 @@ def _checks(files: VendorFiles, pairs: list[tuple[Measurement, Measurement | Non
     return notes
 
 
+def _record(pairs: list[tuple[Measurement, Measurement | None]]) -> None:
+    """The headline measures for ``make bench``'s summary (``bench_results``): each adapter's
+    rate, as a ratio of the canonical reader's rate on the same rows (no target is set)."""
+    for vendor, canonical in pairs:
+        record(
+            Result(
+                "adapters",
+                f"{vendor.name} registrations/s",
+                vendor.rate,
+                "/s",
+                baseline="" if canonical is None else "canonical reader, same rows",
+                ratio=None if canonical is None else vendor.rate / canonical.rate,
+            )
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Generate or reuse the data, measure every adapter and its canonical twin, print the table."""
     parser = argparse.ArgumentParser(description="adapter benchmark (see the module docstring)")
@@ -242,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         pairs.append((vendor, twin))
     print(_table(files, pairs, args.repeat))
+    _record(pairs)
     notes = _checks(files, pairs)
     if notes:
         print("\nnotes:\n  " + "\n  ".join(notes))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench_results import Result, record
 from generate_export import ExportFiles, generate_export
 
 TARGET_RATE = 500_000  # registrations per second, end to end
@@ -145,6 +146,34 @@ def _table(export: ExportFiles, results: list[Measurement], repeat: int) -> str:
     return "\n".join(lines)
 
 
+def _record(baseline: Measurement, end_to_end: Measurement) -> None:
+    """The headline measures for ``make bench``'s summary (``bench_results``)."""
+    record(
+        Result(
+            "precheck",
+            "verzuim precheck registrations/s",
+            end_to_end.rate,
+            "/s",
+            baseline="csv module only (rate)",
+            ratio=end_to_end.rate / baseline.rate,
+            target=f">= {TARGET_RATE:,}/s",
+            met=end_to_end.rate >= TARGET_RATE,
+        )
+    )
+    record(
+        Result(
+            "precheck",
+            "verzuim precheck peak memory",
+            end_to_end.peak_mib,
+            "MiB",
+            baseline="csv module only (peak)",
+            ratio=end_to_end.peak_mib / baseline.peak_mib,
+            target=f"< {TARGET_MEMORY_MIB:,} MiB",
+            met=end_to_end.peak_mib < TARGET_MEMORY_MIB,
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Generate or reuse the export, measure both commands, print the table."""
     parser = argparse.ArgumentParser(description="pre-check benchmark (see the module docstring)")
@@ -180,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = measure("csv module only", csv_cmd, export.registrations, args.repeat, True)
     end_to_end = measure("verzuim precheck", precheck_cmd, export.registrations, args.repeat)
     print(_table(export, [baseline, end_to_end], args.repeat))
+    _record(baseline, end_to_end)
 
     status = 0
     if baseline.stdout.strip() != str(export.registrations):
