@@ -14,17 +14,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import TaskID
 
+from gateway.cli_cert import register as register_cert_verbs
+from gateway.cli_demo import register as register_demo_verbs
 from gateway.cli_outbox import register as register_outbox_verbs
+from gateway.cli_report import register as register_report_verbs
+from gateway.cli_serve import register as register_serve_verbs
+from gateway.cli_sync import register as register_sync_verbs
+from gateway.cli_worker import register as register_worker_verbs
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.messages.commands import Operation
-from gateway.pipeline import PrecheckRun, run_precheck
+from gateway.pipeline import PrecheckInputs, PrecheckRun, assess, read_inputs
 from gateway.render import precheck_json_bytes, print_precheck_table
 
 app = typer.Typer(
@@ -45,6 +51,7 @@ def _start() -> None:
 
 
 USAGE_ERROR = 2
+_T = TypeVar("_T")
 
 
 class OutputFormat(StrEnum):
@@ -100,17 +107,12 @@ def precheck(
       verzuim precheck --school school.toml --students leerlingen.csv
       --registrations lesregistraties.csv --as-of 2024-10-20 --format json --xml uit/
     """
-    for path in (school, *registrations, *(p for p in (students, history) if p is not None)):
-        if not path.is_file():
-            _fail(f"{path}: bestand niet gevonden")
-    with _progress_bar():
-        outcome = _run(
-            lambda: run_precheck(
-                school, students, registrations, _as_of(as_of), history, adapter, dt.date.today()
-            )
+    # No name keeps the inputs (the registration frame) alive while the output is written.
+    outcome = _run(
+        lambda: assess(
+            read_precheck_inputs(school, registrations, students, adapter, as_of, history)
         )
-    if adapter == "auto":
-        Console(stderr=True).print(f"adapter: {outcome.adapter} (herkend)", markup=False)
+    )
     if xml is not None:
         _write_documents(outcome, xml)
     if output_format is OutputFormat.JSON:
@@ -120,94 +122,72 @@ def precheck(
         print_precheck_table(Console(), outcome.result, outcome.stats)
 
 
-@app.command()
-def sample(out: Annotated[Path, typer.Option(help="map voor de voorbeeldschool")]) -> None:
-    """Schrijf de voorbeeldschool (school.toml, leerlingen.csv, lesregistraties.csv,
-    meldingen.json) in een map.
+def read_precheck_inputs(
+    school: Path,
+    registrations: list[Path],
+    students: Path | None,
+    adapter: str,
+    as_of: str | None,
+    history: Path | None,
+) -> PrecheckInputs:
+    """The inputs of ``verzuim precheck`` (also read by ``uitleg`` and ``report``): the files
+    checked, read with a progress bar on a terminal; ``auto`` says which adapter it chose. Exit 2
+    with a message that says what to fix."""
+    for path in (school, *registrations, *(p for p in (students, history) if p is not None)):
+        if not path.is_file():
+            _fail(f"{path}: bestand niet gevonden")
+    with _progress_bar():
+        inputs = _run(
+            lambda: read_inputs(
+                school, students, registrations, _as_of(as_of), history, adapter, dt.date.today()
+            )
+        )
+    if adapter == "auto":
+        Console(stderr=True).print(f"adapter: {inputs.adapter} (herkend)", markup=False)
+    return inputs
 
-    Voorbeeld: verzuim sample --out voorbeeld
+
+class SampleFormat(StrEnum):
+    CANONIEK = "canoniek"
+    VENDOR = "vendor"
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option(help="map voor de voorbeeldschool")],
+    formaat: Annotated[
+        SampleFormat,
+        typer.Option(
+            "--formaat",
+            help="canoniek: de VO-voorbeeldschool in de canonieke bestanden; vendor: de twee "
+            "demoscholen in SIS-formaten (VO als Magister-export, PO als dagverzuim.csv)",
+        ),
+    ] = SampleFormat.CANONIEK,
+) -> None:
+    """Schrijf de voorbeeldschool (school.toml, leerlingen.csv, lesregistraties.csv,
+    meldingen.json) in een map, of met --formaat vendor de twee demoscholen in SIS-formaten.
+
+    Voorbeeld: verzuim sample --out voorbeeld --formaat vendor
     """
+    if formaat is SampleFormat.VENDOR:
+        from gateway.sample.vendor import write_demo_schools
+
+        schools = write_demo_schools(out)
+        console = Console()
+        for school in schools.schools:
+            inputs = " ".join(f"--registrations {p}" for p in school.registrations)
+            console.print(
+                f"{school.naam} ({school.sector}) geschreven in {school.directory}; lees met:\n"
+                f"  verzuim precheck --adapter {school.adapter} --school {school.school} "
+                f"--students {school.students} {inputs}",
+                markup=False,
+                soft_wrap=True,
+            )
+        return
     from gateway.sample.generate import write_sample_school
 
     files = write_sample_school(out)
     Console().print(f"voorbeeldschool geschreven in {files.school.parent}")
-
-
-@app.command()
-def demo(
-    out: Annotated[Path, typer.Option(help="map voor de uitvoer")] = Path("demo-output"),
-) -> None:
-    """Draai de hele keten op de ingebouwde standaardinstellingen: voorbeeldschool, pre-check,
-    outbox, de meegeleverde DUO-simulator over wederzijds TLS, versturen, een ronde
-    statuswijzigingen van de gemeente, afstemmen, en een samenvatting.
-
-    Schrijft in de uitvoermap: precheck.json, xml/ (de verstuurde documenten), outbox.json,
-    verzuim.log (JSON-logregels), pki/, verzuim.toml en de invoer in voorbeeldschool/.
-    Voorbeeld: verzuim demo --out demo-output
-    """
-    from gateway.sample.generate import write_sample_school
-    from gateway.service.demo import run_chain
-
-    out.mkdir(parents=True, exist_ok=True)
-    log_file = out / "verzuim.log"
-    log_stream = log_file.open("w", encoding="utf-8")
-    try:
-        configure_logging("INFO", "json", stream=log_stream)
-        files = write_sample_school(out / "voorbeeldschool")
-        outcome = _run(
-            lambda: run_precheck(
-                files.school, files.leerlingen, [files.lesregistraties], None, files.meldingen
-            )
-        )
-        console = Console()
-        print_precheck_table(console, outcome.result, outcome.stats)
-        _write_documents(outcome, out / "xml")
-        target = out / "precheck.json"
-        target.write_bytes(precheck_json_bytes(outcome.result, outcome.stats, indent=True))
-        console.rule("Versturen naar de DUO-simulator")
-        try:
-            report = run_chain(files, out)
-        except GatewayError as exc:
-            _fail(str(exc))
-        _print_chain(console, report)
-        console.print(
-            f"Uitvoer in {out}: precheck.json, xml/, outbox.json, verzuim.log",
-            soft_wrap=True,
-            markup=False,
-        )
-    finally:
-        log_stream.close()
-
-
-def _print_chain(console: Console, report: object) -> None:
-    from rich.table import Table
-
-    from gateway.service.demo import DemoReport
-
-    assert isinstance(report, DemoReport)
-    table = Table(title="Keten: outbox en DUO", title_justify="left")
-    table.add_column("stap")
-    table.add_column("aantal", justify="right")
-    queued, sent, rec = report.queued, report.sent, report.reconciled
-    rows = [
-        ("in de outbox gezet", len(queued.created) if queued else 0),
-        ("stond er al", len(queued.existing) if queued else 0),
-        ("geaccepteerd door DUO", sent.accepted if sent else 0),
-        ("geweigerd door DUO (DC0002)", sent.rejected if sent else 0),
-        ("later opnieuw", sent.retried if sent else 0),
-        ("uitkomst onbekend", sent.unknown if sent else 0),
-        ("meldingen bij de simulator", report.at_simulator),
-        ("statuswijzigingen opgehaald", rec.statuses_applied if rec else 0),
-    ]
-    rows += [
-        (f"outbox toestand {state}", count) for state, count in sorted(report.per_state.items())
-    ]
-    rows += [
-        (f"DUO-status {status}", count) for status, count in sorted(report.per_duo_status.items())
-    ]
-    for label, count in rows:
-        table.add_row(label, str(count))
-    console.print(table)
 
 
 @app.command(name="import")
@@ -333,11 +313,17 @@ def _progress_bar() -> Iterator[None]:
             yield
 
 
-def _run(job: Callable[[], PrecheckRun]) -> PrecheckRun:
+def _run(job: Callable[[], _T]) -> _T:
     try:
         return job()
     except GatewayError as exc:
         _fail(str(exc))
 
 
+register_demo_verbs(app)
 register_outbox_verbs(app)
+register_report_verbs(app)
+register_cert_verbs(app)
+register_serve_verbs(app)
+register_sync_verbs(app)
+register_worker_verbs(app)

@@ -110,10 +110,16 @@ def simulator(
     afsluiting_after: Annotated[
         float, typer.Option(help="seconden tot status G/K; negatief = uit")
     ] = 300.0,
+    profiel: Annotated[
+        str, typer.Option(help="2W-be (alleen TLS) of 2W-be-S (ook WS-Security-handtekeningen)")
+    ] = "2W-be",
 ) -> None:
     """Start de meegeleverde DUO-simulator (SOAP over wederzijds TLS).
 
+    Met --profiel 2W-be-S controleert hij de handtekening van elk verzoek en ondertekent hij
+    zijn antwoorden met pki/duo-sign.pem.
     Voorbeeld: verzuim simulator --pki pki/ --port 8443 --seed 1 --fail-rate 0.1
+    Voorbeeld: verzuim simulator --pki pki/ --profiel 2W-be-S
     """
     from gateway.simulator.options import FaultRates, SimulatorOptions
     from gateway.simulator.server import run_simulator
@@ -138,6 +144,7 @@ def simulator(
             ),
             behandeling_after=behandeling_after if behandeling_after >= 0 else None,
             afsluiting_after=afsluiting_after if afsluiting_after >= 0 else None,
+            profiel=profiel,
         ).checked()
         run_simulator(options)
     except GatewayError as exc:

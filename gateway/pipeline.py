@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from adapters.canonical import ReadStats
+from adapters.canonical import CanonicalExport, ReadStats
 from adapters.registry import CANONICAL, load_export
 from gateway.history import load_history
 from gateway.model import KnownMelding, PrecheckResult, SchoolConfig, Student, Warning
@@ -61,8 +61,63 @@ def run_precheck_with_school(
     The peildatum is ``as_of`` or else the last date in the accepted registrations; registrations
     after it are ignored with W-PEILDATUM (DOMAIN.md 4.3).
     """
+    return assess(
+        read_inputs_with_school(
+            school, students_path, registration_paths, as_of, known, adapter, not_after
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PrecheckInputs:
+    """What the pre-check reads: the school, the export as the adapter delivered it (students,
+    registration frame, input rejections, warnings, row accounting), the known meldingen and the
+    peildatum (None when there are no registrations). ``verzuim uitleg`` and ``verzuim report``
+    read the same inputs as ``verzuim precheck``."""
+
+    school: SchoolConfig
+    export: CanonicalExport
+    known: tuple[KnownMelding, ...]
+    peildatum: dt.date | None
+    adapter: str = CANONICAL
+
+
+def read_inputs(
+    school_path: Path,
+    students_path: Path | None,
+    registration_paths: Sequence[Path],
+    as_of: dt.date | None = None,
+    history_path: Path | None = None,
+    adapter: str = CANONICAL,
+    not_after: dt.date | None = None,
+) -> PrecheckInputs:
+    """Read the school file, the history file and the export (``run_precheck`` without the rule
+    book)."""
+    school = load_school(school_path)
+    known: list[KnownMelding] = load_history(history_path) if history_path else []
+    return read_inputs_with_school(
+        school, students_path, registration_paths, as_of, known, adapter, not_after
+    )
+
+
+def read_inputs_with_school(
+    school: SchoolConfig,
+    students_path: Path | None,
+    registration_paths: Sequence[Path],
+    as_of: dt.date | None,
+    known: Sequence[KnownMelding],
+    adapter: str = CANONICAL,
+    not_after: dt.date | None = None,
+) -> PrecheckInputs:
+    """Read and check the export; the peildatum is ``as_of`` or the last registration date."""
     chosen, export = load_export(adapter, school, registration_paths, students_path, not_after)
     peildatum = as_of or last_date(export.registrations)
+    return PrecheckInputs(school, export, tuple(known), peildatum, chosen)
+
+
+def assess(inputs: PrecheckInputs) -> PrecheckRun:
+    """Day facts and the rule book over what ``read_inputs`` read."""
+    school, export, known, peildatum = inputs.school, inputs.export, inputs.known, inputs.peildatum
     warnings: list[Warning] = list(export.warnings)
     if peildatum is None:
         result = PrecheckResult(peildatum=None, meldingen=())
@@ -83,4 +138,4 @@ def run_precheck_with_school(
         afwijzingen=(*export.rejections, *result.afwijzingen),
         waarschuwingen=(*warnings, *result.waarschuwingen),
     )
-    return PrecheckRun(school, result, tuple(export.stats), export.students, chosen)
+    return PrecheckRun(school, result, tuple(export.stats), export.students, inputs.adapter)

@@ -5,7 +5,10 @@ OIN in the client certificate's ``subject.serialNumber``. ``init_pki`` makes a s
 set-up with ``cryptography``: a test CA, a server certificate for the simulator (the hosts as
 subject alternative names) and a client certificate carrying the OIN, all signed by the test CA.
 ``init_foreign_client`` makes a client certificate from *another* CA, which the simulator must
-refuse. Private keys are written with mode 0600.
+refuse. For profile 2W-be-S (WS-Security) ``init_pki`` also writes the simulator's signing
+certificate (``duo-sign.pem``: the "DUO certificate" the gateway pins). ``issue_server_cert``
+and ``write_crl`` make an expired or wrong-host server certificate and a CRL for the TLS tests.
+Private keys are written with mode 0600.
 
 These certificates are worthless outside a test: never trust ``ca.pem`` anywhere else.
 """
@@ -30,6 +33,9 @@ from gateway.errors import ConfigError
 DEFAULT_OIN = "00000007" + "99XX" + "00000000"
 """The OIN of the sample school: prefix ``00000007`` + BRIN ``99XX`` + eight zeros (DOMAIN.md 2)."""
 
+SIMULATOR_OIN = "00000001" + "000000000000"
+"""The OIN in the simulator's signing certificate: a stand-in, not DUO's real OIN."""
+
 KEY_SIZE = 2048
 _OIN = re.compile(r"[0-9A-Z]{20}")
 _OIN_BRIN = re.compile(r"00000007([0-9]{2}[A-Z0-9]{2})[0-9A-Z]{8}")
@@ -48,6 +54,9 @@ class PkiFiles:
     client_cert: Path
     client_key: Path
     oin: str
+    signing_cert: Path | None = None
+    """The simulator's WS-Security signing certificate (2W-be-S): the one the gateway pins."""
+    signing_key: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +88,10 @@ def init_pki(
     in its ``subject.serialNumber`` (DOMAIN.md 3.4) into ``directory``.
 
     Files: ``ca.pem``, ``ca-key.pem``, ``server.pem``, ``server-key.pem``, ``server-chain.pem``
-    (server + CA), ``client.pem``, ``client-key.pem``. An existing ``ca.pem`` is kept unless
-    ``overwrite`` is true (``ConfigError``), so a CA that others already trust is not replaced
-    by accident.
+    (server + CA), ``client.pem``, ``client-key.pem``, ``duo-sign.pem``, ``duo-sign-key.pem``
+    (the simulator's WS-Security signing certificate, to pin as ``duo.duo_cert``). An existing
+    ``ca.pem`` is kept unless ``overwrite`` is true (``ConfigError``), so a CA that others
+    already trust is not replaced by accident.
     """
     check_oin(oin)
     if days < 1:
@@ -97,6 +107,7 @@ def init_pki(
     ca = _make_ca("verzuim-gateway test-CA (alleen voor tests)", start, end)
     server = _issue(ca, _server_subject(hosts[0]), start, end, server_hosts=hosts)
     client = _issue(ca, _client_subject(oin), start, end)
+    signing = _issue(ca, _signing_subject(), start, end, signing=True)
     _write_cert(files.ca_cert, ca.cert)
     _write_key(files.ca_key, ca.key)
     _write_cert(files.server_cert, server.cert)
@@ -104,7 +115,69 @@ def init_pki(
     _write_cert(files.server_chain, server.cert, ca.cert)
     _write_cert(files.client_cert, client.cert)
     _write_key(files.client_key, client.key)
+    assert files.signing_cert is not None and files.signing_key is not None
+    _write_cert(files.signing_cert, signing.cert)
+    _write_key(files.signing_key, signing.key)
     return files
+
+
+def issue_server_cert(
+    pki: PkiFiles,
+    directory: Path,
+    hosts: Sequence[str],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> PkiFiles:
+    """A copy of ``pki`` in ``directory`` whose server certificate (signed by the same CA) is for
+    ``hosts`` and valid from ``start`` to ``end``: an expired or wrong-host server for tests."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for source in pki.directory.iterdir():
+        if source.is_file():
+            (directory / source.name).write_bytes(source.read_bytes())
+            (directory / source.name).chmod(source.stat().st_mode & 0o777)
+    files = _layout(directory, pki.oin)
+    ca = _Issued(
+        x509.load_pem_x509_certificate(pki.ca_cert.read_bytes()),
+        _read_rsa_key(pki.ca_key),
+    )
+    server = _issue(ca, _server_subject(hosts[0]), start, end, server_hosts=hosts)
+    _write_cert(files.server_cert, server.cert)
+    _write_key(files.server_key, server.key)
+    _write_cert(files.server_chain, server.cert, ca.cert)
+    return files
+
+
+def write_crl(
+    pki: PkiFiles,
+    path: Path,
+    revoked: Sequence[Path] = (),
+    now: dt.datetime | None = None,
+    days: int = 7,
+) -> Path:
+    """A PEM CRL of the test CA revoking the certificates in ``revoked`` (for ``duo.crl_file``)."""
+    start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(minutes=5)
+    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(start)
+        .next_update(start + dt.timedelta(days=days))
+    )
+    for cert_path in revoked:
+        serial = x509.load_pem_x509_certificate(cert_path.read_bytes()).serial_number
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(start).build()
+        )
+    crl = builder.sign(_read_rsa_key(pki.ca_key), hashes.SHA256())
+    path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def _read_rsa_key(path: Path) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError(f"{path} is geen RSA-sleutel")
+    return key
 
 
 def init_foreign_client(
@@ -184,6 +257,8 @@ def pki_init_command(directory: Path, oin: str | None) -> str:
         f"  server:       {files.server_cert.name}, {files.server_key.name}, "
         f"{files.server_chain.name}",
         f"  client (OIN {files.oin}): {files.client_cert.name}, {files.client_key.name}",
+        f"  ondertekening simulator (2W-be-S, vastpinnen als duo.duo_cert): "
+        f"{files.signing_cert.name if files.signing_cert else '-'}",
         "Sleutels zijn alleen leesbaar voor de eigenaar (0600).",
         f"Start de simulator met: verzuim simulator --pki {files.directory}",
     ]
@@ -204,6 +279,8 @@ def _layout(directory: Path, oin: str) -> PkiFiles:
         client_cert=directory / "client.pem",
         client_key=directory / "client-key.pem",
         oin=oin,
+        signing_cert=directory / "duo-sign.pem",
+        signing_key=directory / "duo-sign-key.pem",
     )
 
 
@@ -272,6 +349,17 @@ def _client_subject(oin: str) -> x509.Name:
     )
 
 
+def _signing_subject() -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "DUO-simulator (test)"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, SIMULATOR_OIN),
+            x509.NameAttribute(NameOID.COMMON_NAME, "DUO-simulator ondertekening (test)"),
+        ]
+    )
+
+
 def _issue(
     ca: _Issued,
     subject: x509.Name,
@@ -279,13 +367,17 @@ def _issue(
     end: dt.datetime,
     *,
     server_hosts: Sequence[str] = (),
+    signing: bool = False,
 ) -> _Issued:
     """A leaf certificate signed by ``ca``: a server certificate when ``server_hosts`` is given
-    (the hosts as SANs), else a client certificate."""
+    (the hosts as SANs), a WS-Security signing certificate with ``signing``, else a client
+    certificate."""
     key = _new_key()
     public = key.public_key()
     ca_ski = ca.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     usage = ExtendedKeyUsageOID.SERVER_AUTH if server_hosts else ExtendedKeyUsageOID.CLIENT_AUTH
+    if signing:  # a services certificate used for both; PKIoverheid gives serverAuth+clientAuth
+        usage = ExtendedKeyUsageOID.CLIENT_AUTH
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)

@@ -42,7 +42,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -66,10 +66,14 @@ __all__ = [
     "DEFAULT_CONFIG",
     "ENV_PREFIX",
     "EXPIRY_WARNING_DAYS",
+    "ApiSettings",
     "DuoSettings",
     "LoggingSettings",
     "Settings",
     "SettingsCheck",
+    "SyncSchool",
+    "SyncSettings",
+    "SyncSource",
     "certificate_days_left",
     "check_settings",
     "load_settings",
@@ -104,6 +108,13 @@ class DuoSettings(BaseModel):
     retry_backoff_seconds: float = Field(default=60.0, gt=0)
     retry_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     lease_seconds: float = Field(default=120.0, gt=0)
+    # Digikoppeling profile (DOMAIN.md 3.4; gateway/duo/wssecurity.py): 2W-be = TLS only,
+    # 2W-be-S = also WS-Security, answers verified against the pinned DUO certificate.
+    profiel: Literal["2W-be", "2W-be-S"] = "2W-be"
+    duo_cert: Path | None = None
+    timestamp_seconds: float = Field(default=300.0, ge=10, le=3600)
+    clock_skew_seconds: float = Field(default=60.0, ge=0, le=600)
+    crl_file: Path | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -114,6 +125,89 @@ class DuoSettings(BaseModel):
     def _backoff_order(self) -> DuoSettings:
         if self.retry_backoff_max_seconds < self.retry_backoff_seconds:
             raise ValueError("retry_backoff_max_seconds moet minstens retry_backoff_seconds zijn")
+        if self.profiel == "2W-be-S" and self.duo_cert is None:
+            raise ValueError(
+                "duo.duo_cert: verplicht bij profiel 2W-be-S (het vastgepinde DUO-certificaat)"
+            )
+        return self
+
+
+class ApiSettings(BaseModel):
+    """``[api]``: the HTTP API of ``verzuim serve`` (issue 6)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    max_body_bytes: int = Field(default=10_485_760, ge=1024)
+    page_size: int = Field(default=100, ge=1, le=1000)
+    idempotency_hours: float = Field(default=24.0, gt=0)
+    ready_timeout_seconds: float = Field(default=3.0, gt=0)
+
+
+SyncAdapter = Literal["auto", "canonical", "magister", "somtoday", "eduarte", "dagverzuim"]
+
+
+class SyncSource(BaseModel):
+    """One source of a school's exports for ``verzuim sync``: a drop folder (every file in it is
+    read, then moved to ``verwerkt/<run>/``) or fixed files (read every run, never moved)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    adapter: SyncAdapter = "auto"
+    drop: Path | None = None
+    files: list[Path] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SyncSource:
+        if (self.drop is None) == (not self.files):
+            raise ValueError("geef per bron drop (een map) of files (een lijst bestanden)")
+        return self
+
+
+class SyncSchool(BaseModel):
+    """``[[sync.schools]]``: one school of ``verzuim sync``, its school file and its sources."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    school: Path
+    sources: list[SyncSource] = Field(default_factory=list)
+    history: Path | None = None
+    """Meldingen sent to DUO before the gateway was used (the ``--history`` JSON of ``verzuim
+    precheck``): never proposed again (V09), and R-EINDE closes them by their DUO number."""
+
+
+class SyncSettings(BaseModel):
+    """``[sync]``: the scheduled sync (``verzuim sync``, issue 6; ``gateway/service/sync.py``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    interval_seconds: float | None = Field(default=None, gt=0)
+    cron: str | None = None
+    lease_seconds: float = Field(default=300.0, ge=5)
+    summary_dir: Path = Path("sync-runs")
+    data_dir: Path = Path("sync-data")
+    settle_seconds: float = Field(default=60.0, ge=0)
+    deadline_warning_werkdagen: int = Field(default=2, ge=0, le=20)
+    sources: list[SyncSource] = Field(default_factory=list)
+    schools: list[SyncSchool] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SyncSettings:
+        if self.interval_seconds is not None and self.cron is not None:
+            raise ValueError("sync: geef interval_seconds of cron, niet allebei")
+        if self.sources and self.schools:
+            raise ValueError(
+                "sync: met [[sync.schools]] horen de bronnen bij elke school "
+                "([[sync.schools.sources]]), niet in sync.sources"
+            )
+        if self.cron is not None:
+            from cronsim import CronSim, CronSimError
+
+            try:
+                CronSim(self.cron, datetime(2024, 1, 1, tzinfo=UTC))
+            except CronSimError as exc:
+                raise ValueError(f"sync.cron: geen geldige cron-expressie ({exc})") from None
         return self
 
 
@@ -158,6 +252,8 @@ class Settings(BaseSettings):
     store_url_file: Path | None = None
     duo: DuoSettings = Field(default_factory=DuoSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -319,21 +415,33 @@ def _path_keys(model: type[BaseModel]) -> dict[str, Any]:
             keys[name] = None
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             keys[name] = _path_keys(annotation)
+        elif get_origin(annotation) is list:  # a list of paths or of tables: [sub]
+            (item,) = get_args(annotation)
+            if item is Path:
+                keys[name] = [None]
+            elif isinstance(item, type) and issubclass(item, BaseModel):
+                keys[name] = [_path_keys(item)]
     return keys
 
 
 def _resolve_paths(raw: Mapping[str, Any], base: Path) -> dict[str, Any]:
     """Make the relative paths of a TOML file relative to the file's directory."""
 
+    def one(value: Any, sub: Any) -> Any:
+        if sub is None and isinstance(value, str) and value:
+            candidate = Path(value).expanduser()
+            return str(candidate if candidate.is_absolute() else base / candidate)
+        if isinstance(sub, list) and isinstance(value, list):
+            return [one(item, sub[0]) for item in value]
+        if isinstance(sub, Mapping) and isinstance(value, Mapping):
+            return walk(value, sub)
+        return value
+
     def walk(values: Mapping[str, Any], keys: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(values)
         for key, sub in keys.items():
-            value = out.get(key)
-            if sub is None and isinstance(value, str) and value:
-                candidate = Path(value).expanduser()
-                out[key] = str(candidate if candidate.is_absolute() else base / candidate)
-            elif isinstance(sub, Mapping) and isinstance(value, Mapping):
-                out[key] = walk(value, sub)
+            if key in out:
+                out[key] = one(out[key], sub)
         return out
 
     resolved = walk(raw, _path_keys(Settings))
@@ -419,6 +527,8 @@ class SettingsCheck:
     warnings: tuple[str, ...]
     certificate_days_left: int | None
     """Days until the client certificate expires (negative: expired); None when unreadable."""
+    duo_certificate_days_left: int | None = None
+    """Days until the pinned DUO certificate expires (profile 2W-be-S only)."""
 
     @property
     def ok(self) -> bool:
@@ -499,8 +609,67 @@ def check_settings(
         _check_bundle(_load_certificates(duo.trust_bundle, "duo.trust_bundle"), now, warnings)
     except ConfigError as exc:
         errors.append(str(exc))
+    duo_days_left = _check_duo_cert(duo, now, warn_days, errors, warnings)
+    _check_crl(duo.crl_file, now, errors, warnings)
 
-    return SettingsCheck(tuple(errors), tuple(warnings), days_left)
+    return SettingsCheck(tuple(errors), tuple(warnings), days_left, duo_days_left)
+
+
+def _check_duo_cert(
+    duo: DuoSettings, now: datetime, warn_days: int, errors: list[str], warnings: list[str]
+) -> int | None:
+    """Profile 2W-be-S (DOMAIN.md 3.4): DUO's pinned signing certificate readable and valid;
+    a warning from ``warn_days`` before it expires. Returns its days left."""
+    if duo.profiel != "2W-be-S" or duo.duo_cert is None:
+        return None
+    try:
+        certificate = _load_certificates(duo.duo_cert, "duo.duo_cert")[0]
+    except ConfigError as exc:
+        errors.append(str(exc))
+        return None
+    days_left = _days_left(certificate, now)
+    if now < certificate.not_valid_before_utc:
+        errors.append(
+            f"duo.duo_cert: het DUO-certificaat is pas geldig vanaf "
+            f"{certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC; controleer de klok"
+        )
+    elif days_left < 0 or now >= certificate.not_valid_after_utc:
+        errors.append(
+            f"duo.duo_cert: het DUO-certificaat is verlopen op "
+            f"{certificate.not_valid_after_utc:%Y-%m-%d}; zet het nieuwe certificaat van DUO"
+        )
+    elif days_left < warn_days:
+        warnings.append(
+            f"duo.duo_cert: het DUO-certificaat verloopt over {days_left} dagen "
+            f"({certificate.not_valid_after_utc:%Y-%m-%d}); vraag DUO om het nieuwe certificaat"
+        )
+    return days_left
+
+
+def _check_crl(path: Path | None, now: datetime, errors: list[str], warnings: list[str]) -> None:
+    """``duo.crl_file``: a PEM CRL that is not past its nextUpdate (OpenSSL refuses every
+    connection with an expired CRL)."""
+    if path is None:
+        return
+    try:
+        crl = x509.load_pem_x509_crl(_read_bytes(path, "duo.crl_file"))
+    except ConfigError as exc:
+        errors.append(str(exc))
+        return
+    except ValueError:
+        errors.append(f"duo.crl_file: {path} is geen PEM-CRL ('-----BEGIN X509 CRL-----')")
+        return
+    next_update = crl.next_update_utc
+    if next_update is not None and next_update <= now:
+        errors.append(
+            f"duo.crl_file: de CRL is verlopen op {next_update:%Y-%m-%d %H:%M} UTC; "
+            "haal een verse CRL op (elke verbinding wordt anders geweigerd)"
+        )
+    elif next_update is not None and (next_update - now).total_seconds() < 86400:
+        warnings.append(
+            f"duo.crl_file: de CRL verloopt binnen een dag ({next_update:%Y-%m-%d %H:%M} UTC); "
+            "ververs hem"
+        )
 
 
 def _aware(now: datetime) -> datetime:

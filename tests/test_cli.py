@@ -365,27 +365,3 @@ def test_sample_writes_the_four_files(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     names = sorted(path.name for path in (tmp_path / "school").iterdir())
     assert names == ["leerlingen.csv", "lesregistraties.csv", "meldingen.json", "school.toml"]
-
-
-def test_demo_writes_precheck_json(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    result = invoke(["demo", "--out", str(out)])
-
-    assert result.exit_code == 0, result.stderr
-    document = json.loads((out / "precheck.json").read_text(encoding="utf-8"))
-    assert list(document) == [
-        "peildatum",
-        "meldingen",
-        "wijzigingen",
-        "afwijzingen",
-        "waarschuwingen",
-        "bestanden",
-    ]
-    assert document["meldingen"]
-    assert set(document["meldingen"][0]) >= MELDING_KEYS
-    for stats in document["bestanden"]:
-        assert stats["gelezen"] == (
-            stats["geaccepteerd"] + stats["afgewezen"] + stats["van_afgewezen_leerlingen"]
-        )
-    assert "Totaal:" in result.stdout
-    assert "precheck.json" in result.stdout

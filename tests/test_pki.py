@@ -46,11 +46,14 @@ def test_files_and_private_keys_readable_by_owner_only(pki: PkiFiles) -> None:
         "ca.pem",
         "client-key.pem",
         "client.pem",
+        "duo-sign-key.pem",
+        "duo-sign.pem",
         "server-chain.pem",
         "server-key.pem",
         "server.pem",
     ]
-    for key in (pki.ca_key, pki.server_key, pki.client_key):
+    for key in (pki.ca_key, pki.server_key, pki.client_key, pki.signing_key):
+        assert key is not None
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
         private = serialization.load_pem_private_key(key.read_bytes(), password=None)
         assert isinstance(private, rsa.RSAPrivateKey) and private.key_size == 2048

@@ -1,26 +1,34 @@
-"""The outbox's reliability model (DESIGN.md 4) on a real SQLite file: enqueue, claim with a
-lease, the outcomes of a send, reconciliation, DUO status changes (DOMAIN.md 3.2), the audit
-trail and the queries the CLI and the pre-check use."""
+"""The outbox's reliability model (DESIGN.md 4), every test on a real SQLite file and on a real
+PostgreSQL database: enqueue, claim with a lease, the outcomes of a send, reconciliation, DUO
+status changes (DOMAIN.md 3.2), the audit trail and the queries the CLI and the pre-check use."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from store_builders import T0, VALID_BSN, new_item, store_at
+from store_builders import T0, VALID_BSN, new_item
 
 from gateway.model import DuoStatus, KnownMelding, WireCode
-from gateway.store import EnqueueResult, IdentiteitSoort, Operation, State, Store, melden_key
+from gateway.store import (
+    EnqueueResult,
+    IdentiteitSoort,
+    Operation,
+    State,
+    Store,
+    melden_key,
+    open_store,
+)
 
 LEASE = dt.timedelta(minutes=5)
 MIN = dt.timedelta(minutes=1)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = store_at(tmp_path)
+def store(store_url: str) -> Iterator[Store]:
+    """A fresh store, once on SQLite and once on PostgreSQL (``store_url`` in conftest)."""
+    store = open_store(store_url)
     yield store
     store.close()
 
@@ -261,6 +269,24 @@ def test_unknown_melding_not_at_duo_is_queued_again_with_the_same_document(store
     assert (row.id, row.document_id, row.attempts) == (outbox_id, claimed.document_id, 2)
 
 
+def test_a_stale_resolution_is_refused_once_the_row_was_sent_again(store: Store) -> None:
+    """Two workers reconcile at once: A requeues the row and it is sent again (and is unknown
+    again); B, which read the row and DUO's list before that send, must not requeue it."""
+    outbox_id = store.enqueue(new_item(), T0, "sis").outbox_id
+    claim_one(store)
+    store.mark_unknown(outbox_id, "w1", "timeout", T0)
+    seen_by_b = store.get(outbox_id)
+    assert seen_by_b is not None and seen_by_b.attempts == 1
+    assert store.resolve_unknown(outbox_id, None, None, T0, "reconcile-a", attempts=1)
+    claim_one(store, "w2", T0 + MIN)
+    store.mark_unknown(outbox_id, "w2", "verbinding verbroken", T0 + MIN)
+    stale = store.resolve_unknown(outbox_id, None, None, T0 + MIN, "reconcile-b", attempts=1)
+    assert stale is False
+    row = store.get(outbox_id)
+    assert row is not None and (row.state, row.attempts) == (State.UNKNOWN, 2)
+    assert store.resolve_unknown(outbox_id, "VM1", "R", T0 + MIN, "reconcile-b", attempts=2)
+
+
 def test_resolve_requires_a_status_with_a_number(store: Store) -> None:
     with pytest.raises(ValueError):
         store.resolve_unknown(1, "VM1", None, T0, "reconcile")
@@ -378,6 +404,18 @@ def test_cursor_per_school(store: Store) -> None:
 
 
 # ----- queries -----
+
+
+def test_next_due_at_is_the_earliest_queued_row(store: Store) -> None:
+    assert store.next_due_at() is None
+    first = store.enqueue(new_item("1"), T0, "sis").outbox_id
+    store.enqueue(new_item("2"), T0 + MIN, "sis")
+    assert store.next_due_at() == T0
+    claim_one(store)
+    store.mark_retry(first, "w1", "503", T0 + 5 * MIN, T0)
+    assert store.next_due_at() == T0 + MIN
+    claim_one(store, "w1", T0 + MIN)  # only the retry is left queued
+    assert store.next_due_at() == T0 + 5 * MIN
 
 
 def test_counts_oldest_pending_list_and_last_errors(store: Store) -> None:

@@ -8,7 +8,9 @@ Every call ends in a typed answer (DC0018, DC0001, DC0011) or one of the transpo
 - DC0002 Foutmelding (SOAP Fault ``Client``): ``RejectedError``, final;
 - read timeout, connection dropped, unreadable or invalid answer, wrong ``RelatesTo``:
   ``UnknownOutcomeError``, reconcile before anything is sent again;
-- TLS handshake refused, untrusted server certificate: ``SecurityError``, stop and report.
+- TLS handshake refused, untrusted server certificate: ``SecurityError``, stop and report;
+- profile 2W-be-S: every request signed and every readable answer verified
+  (``gateway.duo.wssecurity``); a failed check is a ``SecurityError`` too.
 
 Short retries of transient errors happen here (tenacity); long-term backoff lives in the outbox.
 """
@@ -26,6 +28,7 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from gateway.duo.envelope import Addressing, fault_is_client, read_reply, request_envelope
+from gateway.duo.wssecurity import WsSecurity
 from gateway.errors import (
     MessageError,
     RejectedError,
@@ -56,13 +59,23 @@ A = TypeVar("A")
 
 
 def tls_context(
-    client_cert: Path, client_key: Path, trust_bundle: Path, password: str | None = None
+    client_cert: Path,
+    client_key: Path,
+    trust_bundle: Path,
+    password: str | None = None,
+    crl_file: Path | None = None,
 ) -> ssl.SSLContext:
-    """Two-way TLS (DOMAIN.md 3.4): TLS 1.2 at least, the server checked against the explicit
-    trust bundle only (never the system store), host name checked, our certificate presented."""
+    """Two-way TLS (DOMAIN.md 3.4): TLS 1.2 at least (1.3 when the server offers it: OpenSSL
+    picks the highest common version), the server checked against the explicit trust bundle
+    only (never the system store), host name checked, our certificate presented. With
+    ``crl_file`` (a PEM CRL of the server certificate's issuer) the server certificate is also
+    checked for revocation."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_verify_locations(cafile=str(trust_bundle))
+    if crl_file is not None:
+        context.load_verify_locations(cafile=str(crl_file))
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
     context.load_cert_chain(str(client_cert), str(client_key), password=password)
     return context
 
@@ -86,9 +99,11 @@ class DuoClient:
         max_attempts: int = 3,
         max_connections: int = 16,
         transport: httpx.AsyncBaseTransport | None = None,
+        security: WsSecurity | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.oin = oin
+        self.security = security  # profile 2W-be-S: sign requests, verify answers
         self.max_attempts = max(1, max_attempts)
         self._lanes: list[httpx.AsyncClient] = [
             httpx.AsyncClient(
@@ -148,10 +163,13 @@ class DuoClient:
         action = ACTIONS[operation]
         addressing = Addressing.new(action, self.endpoint, self.oin)
         envelope = request_envelope(document, addressing)
-        response = await self._post(envelope, action)
+        signed = self.security.sign_request(envelope) if self.security else None
+        response = await self._post(signed.envelope if signed else envelope, action)
         if response.status_code == 503:
             raise TransientError("DUO is tijdelijk niet beschikbaar (HTTP 503)")
         reply = read_reply(response.content)
+        if self.security is not None and signed is not None:
+            self.security.verify_reply(response.content, signed)  # WsSecurityError: security
         if reply.relates_to != addressing.message_id:
             raise UnknownOutcomeError(
                 "antwoord hoort niet bij dit verzoek (wsa:RelatesTo wijkt af)"

@@ -13,6 +13,10 @@ The incremental pass only sees what changed since the cursor. A melding that DUO
 before the cursor moved, while its request still looked "in flight" to us, would be missed; so
 when unknown rows remain after the incremental pass, the school's whole list is read once from
 the beginning before any of them is queued again. Nothing is sent twice; nothing is lost.
+
+Several workers may reconcile at once (``verzuim worker`` on several machines): a row is resolved
+only if it has not been sent again since this pass read it (``Store.resolve_unknown(attempts=)``),
+so a view of DUO older than the row's last send never queues it again.
 """
 
 from __future__ import annotations
@@ -150,7 +154,8 @@ def _resolve(
         )
         nummer = target.nummer if target is not None and done else None
         status = target.status.value if target is not None and done else None
-    store.resolve_unknown(row.id, nummer, status, now, "reconcile")
+    if not store.resolve_unknown(row.id, nummer, status, now, "reconcile", attempts=row.attempts):
+        return  # resolved or sent again meanwhile (another worker): this view is stale
     if nummer is None:
         report.resolved_requeued += 1
     else:

@@ -1,6 +1,11 @@
 """The sender: claims due outbox rows, sends them with bounded concurrency, records each outcome,
 and reconciles before anything whose outcome is unknown is sent again (DESIGN.md 4).
 
+``concurrency`` lanes each take the next claimed row as soon as their previous send is done, and
+outcomes are recorded a few at a time in one transaction (``gateway.store.outcomes``): a crash
+before they are written leaves those rows ``sending`` until the lease runs out, then ``unknown``,
+reconciled and never blindly resent.
+
 "Now" comes from an injected clock, the store and the client are passed in, so the loop is
 tested against the real simulator and a real database without sleeping.
 """
@@ -9,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,8 +30,10 @@ from gateway.errors import (
 )
 from gateway.logging import bind_send_context, get_logger
 from gateway.messages import Bevestiging, LeveringNummer
+from gateway.metrics import record_send
 from gateway.model import SchoolConfig
-from gateway.store import OutboxRow, Store
+from gateway.store import OutboxRow, State, Store
+from gateway.store.outcomes import SendOutcome, record_outcomes
 
 log = get_logger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -37,6 +46,8 @@ class SendPolicy:
     concurrency: int = 4
     lease: dt.timedelta = dt.timedelta(seconds=120)
     batch: int = 50
+    #: Outcomes recorded per transaction (also before every claim and at the end of a run).
+    record_every: int = 16
     backoff: dt.timedelta = dt.timedelta(seconds=60)
     backoff_max: dt.timedelta = dt.timedelta(hours=1)
 
@@ -84,14 +95,22 @@ class Sender:
         self.policy = policy or SendPolicy()
 
     async def send_due(self, reconcile_unknown: bool = True) -> SendReport:
-        """Claim and send due rows until none is left, then reconcile unknown outcomes."""
+        """Claim and send due rows until none is left, then reconcile unknown outcomes.
+
+        ``concurrency`` lanes send at the same time; a lane takes the next claimed row as soon as
+        its send is done. Outcomes are recorded ``record_every`` at a time, before every claim
+        (a recorded melding may let its change become due) and at the end, also when a lane fails.
+        """
         report = SendReport()
-        semaphore = asyncio.Semaphore(max(1, self.policy.concurrency))
-        while True:
-            rows = self.store.claim(self.worker, self.clock(), self.policy.lease, self.policy.batch)
-            if not rows:
-                break
-            await asyncio.gather(*(self._send_one(row, semaphore, report) for row in rows))
+        run = _Run(self, report)
+        lanes = [asyncio.create_task(run.lane()) for _ in range(max(1, self.policy.concurrency))]
+        try:
+            await asyncio.gather(*lanes)
+        finally:
+            for lane in lanes:
+                lane.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
+            await run.stop()
         if reconcile_unknown and self.store.unknown_rows():
             try:
                 report.reconcile = await reconcile(self.store, self.client, self.school, self.clock)
@@ -101,48 +120,147 @@ class Sender:
                             error=str(exc))  # fmt: skip
         return report
 
-    async def _send_one(
-        self, row: OutboxRow, semaphore: asyncio.Semaphore, report: SendReport
-    ) -> None:
-        async with semaphore:
-            with bind_send_context(row.id, row.document_id, row.brin):
-                if row.lease_until is not None and row.lease_until <= self.clock():
-                    # Waited too long for a free slot: another worker may own the row by now.
-                    # Not sending is safe: it becomes unknown, is reconciled, and comes back.
-                    report.lost_lease += 1
-                    log.warning("lease verlopen voor verzenden; rij overgeslagen")
-                    return
-                await self._send(row, report)
+    async def _send_one(self, row: OutboxRow, report: SendReport) -> SendOutcome | None:
+        """Send one claimed row; its outcome, to be recorded (None: not sent)."""
+        with bind_send_context(row.id, row.document_id, row.brin):
+            if row.lease_until is not None and row.lease_until <= self.clock():
+                # Waited too long for a free lane: another worker may own the row by now.
+                # Not sending is safe: it becomes unknown, is reconciled, and comes back.
+                report.lost_lease += 1
+                log.warning("lease verlopen voor verzenden; rij overgeslagen")
+                return None
+            return await self._send(row, report)
 
-    async def _send(self, row: OutboxRow, report: SendReport) -> None:
-        store, worker = self.store, self.worker
+    async def _send(self, row: OutboxRow, report: SendReport) -> SendOutcome:
+        started = time.perf_counter()
         try:
             answer = await self.client.send(row.operation, row.xml)
         except RejectedError as exc:
-            done = store.mark_rejected(row.id, worker, exc.errors, self.clock())
-            report.rejected += done
+            record_send("rejected", started)
             log.warning("melding geweigerd door DUO", codes=[code for code, _ in exc.errors])
+            return SendOutcome.rejected(row.id, exc.errors, self.clock())
         except TransientError as exc:
+            record_send("transient", started)
             retry_at = self.policy.next_attempt(self.clock(), row.attempts)
-            done = store.mark_retry(row.id, worker, str(exc), retry_at, self.clock())
-            report.retried += done
             log.info("tijdelijke fout, later opnieuw", error=str(exc), retry_at=retry_at)
+            return SendOutcome.retry(row.id, str(exc), retry_at, self.clock())
         except UnknownOutcomeError as exc:
-            done = store.mark_unknown(row.id, worker, str(exc), self.clock())
-            report.unknown += done
+            record_send("unknown", started)
             log.warning("uitkomst onbekend, eerst afstemmen", error=str(exc))
+            return SendOutcome.unknown(row.id, str(exc), self.clock())
         except SecurityError as exc:
-            done = store.mark_security(row.id, worker, str(exc), self.clock())
-            report.security += done
+            record_send("security", started)
             report.errors.append(str(exc))
             log.error("beveiligingsfout bij verzenden", error=str(exc))
+            return SendOutcome.security(row.id, str(exc), self.clock())
+        record_send("accepted", started)
+        assert isinstance(answer, LeveringNummer | Bevestiging)
+        log.info("geaccepteerd door DUO", nummer=answer.nummer, status=answer.status.value)
+        return SendOutcome.accepted(row.id, answer.nummer, answer.status.value, self.clock())
+
+
+#: Which ``SendReport`` counter an applied outcome adds to.
+_COUNTERS = {
+    State.ACCEPTED: "accepted",
+    State.REJECTED: "rejected",
+    State.QUEUED: "retried",
+    State.UNKNOWN: "unknown",
+    State.SECURITY: "security",
+}
+
+
+class _Run:
+    """One ``send_due``: claimed rows not yet sent and outcomes not yet recorded.
+
+    Claims and records run in a worker thread (``asyncio.to_thread``): their commit waits for
+    the disk while the lanes keep sending. The next claim starts while rows are still left
+    (``concurrency`` or fewer), so lanes rarely wait for one. One claim and one record at a
+    time; a claim first records what is pending.
+    """
+
+    def __init__(self, sender: Sender, report: SendReport) -> None:
+        self.sender = sender
+        self.report = report
+        self.rows: deque[OutboxRow] = deque()
+        self.pending: list[tuple[OutboxRow, SendOutcome]] = []
+        self.in_flight = 0
+        self.finished = 0
+        self.nothing_due_at = -1  # ``finished`` when a claim last found nothing
+        self.progress = asyncio.Event()
+        self.refill: asyncio.Task[None] | None = None
+        self.recording = asyncio.Lock()
+
+    async def lane(self) -> None:
+        """Send claimed rows one after the other until nothing is due and nothing is in flight.
+        A lane that finds nothing while others are sending waits for one of them: what it
+        records may make a change or withdrawal due (``Store.claim``)."""
+        while True:
+            row = await self._take()
+            if row is None:
+                if self.in_flight == 0:
+                    return
+                self.progress.clear()
+                await self.progress.wait()
+                continue
+            self.in_flight += 1
+            try:
+                outcome = await self.sender._send_one(row, self.report)
+            finally:
+                self.in_flight -= 1
+                self.finished += 1
+                self.progress.set()
+            if outcome is not None:
+                self.pending.append((row, outcome))
+                every = max(1, self.sender.policy.record_every)
+                if len(self.pending) >= every and not self.recording.locked():
+                    await self.record()
+
+    async def _take(self) -> OutboxRow | None:
+        while True:
+            low = len(self.rows) <= self.sender.policy.concurrency
+            if low and self.refill is None and self.nothing_due_at != self.finished:
+                self.refill = asyncio.create_task(self._claim())
+            if self.rows:
+                return self.rows.popleft()
+            if self.refill is None:
+                return None
+            await self.refill  # a failed claim raises here, in every lane that waits for it
+
+    async def _claim(self) -> None:
+        finished = self.finished
+        await self.record()
+        sender, policy = self.sender, self.sender.policy
+        claimed = await asyncio.to_thread(
+            sender.store.claim, sender.worker, sender.clock(), policy.lease, policy.batch
+        )
+        if claimed:
+            self.rows.extend(claimed)
         else:
-            assert isinstance(answer, LeveringNummer | Bevestiging)
-            done = store.mark_accepted(
-                row.id, worker, answer.nummer, answer.status.value, self.clock()
-            )
-            report.accepted += done
-            log.info("geaccepteerd door DUO", nummer=answer.nummer, status=answer.status.value)
-        if not done:
-            report.lost_lease += 1
-            log.warning("lease verlopen tijdens verzenden; rij is inmiddels verder gegaan")
+            self.nothing_due_at = finished
+        self.refill = None
+
+    async def stop(self) -> None:
+        """After the lanes: let a claim that is still running end, then record what is left."""
+        if self.refill is not None:
+            self.refill.cancel()
+            await asyncio.gather(self.refill, return_exceptions=True)
+        await self.record()
+
+    async def record(self) -> None:
+        """Write the pending outcomes in one transaction and count them in the report. If that
+        fails, their rows stay ``sending`` and become ``unknown`` when the lease runs out."""
+        async with self.recording:
+            batch, self.pending = self.pending, []
+            if not batch:
+                return
+            sender = self.sender
+            outcomes = [outcome for _, outcome in batch]
+            done = await asyncio.to_thread(record_outcomes, sender.store, sender.worker, outcomes)
+        for (row, outcome), applied in zip(batch, done, strict=True):
+            if applied:
+                counter = _COUNTERS[outcome.new_state]
+                setattr(self.report, counter, getattr(self.report, counter) + 1)
+                continue
+            self.report.lost_lease += 1
+            with bind_send_context(row.id, row.document_id, row.brin):
+                log.warning("lease verlopen tijdens verzenden; rij is inmiddels verder gegaan")

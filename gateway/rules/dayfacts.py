@@ -13,6 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import polars as pl
 
@@ -119,17 +120,20 @@ def _without_duplicates(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(key.is_last_distinct())
 
 
-def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayFacts:
-    """Reduce registrations to day facts up to the peildatum.
+class RegistrationTerms(NamedTuple):
+    """The per-registration expressions of F2 and F3, shared by ``day_facts`` and
+    ``classify_registrations`` so that an explanation can never count differently."""
 
-    F1: identical registrations (same pupil, date, begin and end) count once, the later row wins.
-    F2: absent (AFWEZIG or VERWIJDERD) and not excused (geoorloofd N or empty) counts, unless the
-    categorie is LUXE (then R-LUXE reports it); TE_LAAT never counts but feeds R-SIGNAAL when not
-    excused. F3: in lesuren a lesson of at most 60 minutes weighs 60, a longer one its minutes; in
-    klokuren every registration weighs its minutes. Only pupil-days with counted absence, luxe
-    absence or late arrivals are returned.
-    """
-    after = frame.filter(pl.col("datum") > peildatum).height
+    minutes: pl.Expr  # F1: eindtijd - begintijd
+    weight: pl.Expr  # F3: unit-minutes
+    counted: pl.Expr  # F2 (without the schooldag and obligation tests)
+    luxe: pl.Expr  # R-LUXE
+    late: pl.Expr  # R-SIGNAAL
+    present: pl.Expr  # F6: AANWEZIG or TE_LAAT
+
+
+def registration_terms(eenheid: Eenheid) -> RegistrationTerms:
+    """F2/F3 as polars expressions over the columns of ``REGISTRATION_SCHEMA``."""
     minutes = (pl.col("eind") - pl.col("begin")).cast(pl.Int32)
     weight = (
         pl.max_horizontal(minutes, pl.lit(LESUUR_MINUTES, pl.Int32))
@@ -143,6 +147,40 @@ def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayF
     counted = absent & (pl.col("categorie") != "LUXE")
     late = (pl.col("status") == Status.TE_LAAT.value) & (pl.col("geoorloofd") != "J")
     present = pl.col("status").is_in([Status.AANWEZIG.value, Status.TE_LAAT.value])
+    return RegistrationTerms(minutes, weight, counted, luxe, late, present)
+
+
+def classify_registrations(frame: pl.DataFrame, eenheid: Eenheid) -> pl.DataFrame:
+    """Every registration of ``frame`` with what F1-F3 make of it, for explanations (not used by
+    the pre-check itself): the input columns plus ``minuten``, ``gewicht`` (unit-minutes, F3),
+    ``telt`` (F2 apart from the schooldag and obligation tests), ``luxe``, ``te_laat``,
+    ``aanwezig`` and ``dubbel`` (F1: an identical later row replaced this one), in input order.
+    """
+    terms = registration_terms(eenheid)
+    kept = _without_duplicates(frame).get_column("volgorde")
+    return frame.sort("volgorde").with_columns(
+        minuten=terms.minutes,
+        gewicht=terms.weight,
+        telt=terms.counted,
+        luxe=terms.luxe,
+        te_laat=terms.late,
+        aanwezig=terms.present,
+        dubbel=~pl.col("volgorde").is_in(kept.implode()),
+    )
+
+
+def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayFacts:
+    """Reduce registrations to day facts up to the peildatum.
+
+    F1: identical registrations (same pupil, date, begin and end) count once, the later row wins.
+    F2: absent (AFWEZIG or VERWIJDERD) and not excused (geoorloofd N or empty) counts, unless the
+    categorie is LUXE (then R-LUXE reports it); TE_LAAT never counts but feeds R-SIGNAAL when not
+    excused. F3: in lesuren a lesson of at most 60 minutes weighs 60, a longer one its minutes; in
+    klokuren every registration weighs its minutes. Only pupil-days with counted absence, luxe
+    absence or late arrivals are returned.
+    """
+    after = frame.filter(pl.col("datum") > peildatum).height
+    minutes, weight, counted, luxe, late, present = registration_terms(eenheid)
     bit = _lesson_bit(pl.col("lesuur"))
     zero = pl.lit(0, pl.Int32)
     grouped = (

@@ -27,7 +27,7 @@ from gateway.rules.calendar import SchoolCalendar
 from gateway.rules.long_absence import long_absence_meldingen
 from gateway.rules.luxe import luxe_meldingen
 from gateway.rules.signal import signal_meldingen
-from gateway.rules.sixteen_hours import sixteen_hour_meldingen
+from gateway.rules.sixteen_hours import SixteenHourStep, sixteen_hour_meldingen
 from gateway.rules.timeline import PupilTimeline
 from gateway.rules.validation import (
     Violation,
@@ -85,11 +85,13 @@ def precheck(
     )
 
 
-def derive_meldingen(timeline: PupilTimeline, school: SchoolConfig) -> list[Melding]:
+def derive_meldingen(
+    timeline: PupilTimeline, school: SchoolConfig, trace: list[SixteenHourStep] | None = None
+) -> list[Melding]:
     """All meldingen the rules propose for one pupil: R-16U/R-HERHAAL, R-LRV/R-RMC, R-LUXE and
-    R-SIGNAAL."""
+    R-SIGNAAL. ``trace`` receives the searches of R-16U (``gateway.rules.explain``)."""
     return [
-        *sixteen_hour_meldingen(timeline, school),
+        *sixteen_hour_meldingen(timeline, school, trace),
         *long_absence_meldingen(timeline),
         *luxe_meldingen(timeline),
         *signal_meldingen(timeline, school.te_laat_signaal),
@@ -129,12 +131,7 @@ def _assess_pupil(
     for melding in derive_meldingen(timeline, school):
         if melding.natural_key in known_keys:
             continue
-        violations = [
-            *check_dates(melding, peildatum),
-            *check_long_absence_preceded(melding, timeline.runs, known, timeline.calendar),
-            *check_overlap(melding, known),
-            *check_obligation(melding, timeline.periods, timeline.calendar),
-        ]
+        violations = melding_violations(melding, timeline, known)
         if violations:
             result.refuse(leerlingnummer, violations)
             continue
@@ -150,7 +147,7 @@ def _assess_pupil(
                     f"{deadline} gemeld moeten zijn (5 werkdagen, F8)",
                 )
             )
-    result.wijzigingen.extend(_close_open_meldingen(timeline, known))
+    result.wijzigingen.extend(close_open_meldingen(timeline, known))
     for day in timeline.unknown_dates:
         result.warnings.append(
             Warning(
@@ -163,9 +160,20 @@ def _assess_pupil(
         )
 
 
-def _close_open_meldingen(
-    timeline: PupilTimeline, known: Sequence[KnownMelding]
-) -> list[Wijziging]:
+def melding_violations(
+    melding: Melding, timeline: PupilTimeline, known: Sequence[KnownMelding]
+) -> list[Violation]:
+    """The validation of a derived melding: V03 (dates), V08 (LRV preceded by 28 days), V09 (no
+    overlap with a known melding) and V10 (soort fits the obligation)."""
+    return [
+        *check_dates(melding, timeline.peildatum),
+        *check_long_absence_preceded(melding, timeline.runs, known, timeline.calendar),
+        *check_overlap(melding, known),
+        *check_obligation(melding, timeline.periods, timeline.calendar),
+    ]
+
+
+def close_open_meldingen(timeline: PupilTimeline, known: Sequence[KnownMelding]) -> list[Wijziging]:
     """R-EINDE: an open (no einddatum) active LRV or RMC melding whose run has ended gets the
     run's last day as einddatum."""
     changes = []

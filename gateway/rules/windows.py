@@ -5,8 +5,24 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from gateway.rules.calendar import SchoolCalendar
+
+
+class WindowTry(NamedTuple):
+    """One window ``WindowCounter.first_reaching`` looked at (for explanations).
+
+    ``d0`` its first counted date, ``end`` its last day (F5), ``total`` the sum of the amounts on
+    its dates, ``reached`` the date on which the running sum reached the threshold (None: not
+    reached) and ``reached_total`` the running sum on that date.
+    """
+
+    d0: dt.date
+    end: dt.date
+    total: int
+    reached: dt.date | None
+    reached_total: int = 0
 
 
 class WindowCounter:
@@ -54,3 +70,29 @@ class WindowCounter:
                 reached = bisect.bisect_left(self.prefix, base + threshold, first + 1, stop + 1)
                 return self.dates[first], self.dates[reached - 1]
         return None
+
+    def windows_tried(self, start: int, threshold: int) -> list[WindowTry]:
+        """Every window ``first_reaching(start, threshold)`` tries, in order: one per counted date
+        from index ``start`` on, up to and including the first that reaches the threshold.
+
+        Not used by the rules (it is the trace of ``first_reaching``, kept next to it so that
+        both change together); the last item's ``(d0, reached)`` is what ``first_reaching``
+        returns, and when no item has ``reached``, ``first_reaching`` returns None.
+        """
+        tried: list[WindowTry] = []
+        count = len(self.dates)
+        for first in range(start, count):
+            window_end = self.calendar.window_end(self.dates[first])
+            stop = bisect.bisect_right(self.dates, window_end, first)
+            base = self.prefix[first]
+            total = self.prefix[stop] - base
+            reached: dt.date | None = None
+            reached_total = 0
+            if total >= threshold:
+                index = bisect.bisect_left(self.prefix, base + threshold, first + 1, stop + 1)
+                reached = self.dates[index - 1]
+                reached_total = self.prefix[index] - base
+            tried.append(WindowTry(self.dates[first], window_end, total, reached, reached_total))
+            if reached is not None:
+                return tried
+        return tried

@@ -704,12 +704,18 @@ def render_school_toml(te_laat_signaal: int = 5, hele_dag_minuten: int | None = 
     return "\n".join(lines) + "\n"
 
 
-def write_sample_school(out_dir: Path, seed: int = SEED) -> SampleFiles:
-    """Write the sample school's four files into ``out_dir`` (created if missing).
+class SampleTexts(NamedTuple):
+    """The text of the sample school's four files (what ``write_sample_school`` writes)."""
 
-    Deterministic: the same ``seed`` gives byte-identical files. The designed pupils of
-    ``SCENARIOS`` do not depend on the seed.
-    """
+    school: str
+    leerlingen: str
+    lesregistraties: str
+    meldingen: str
+
+
+def sample_school_texts(seed: int = SEED) -> SampleTexts:
+    """The sample school's four files as text, without writing them (``gateway.sample.vendor``
+    converts them to a vendor format). Deterministic for ``seed``."""
     rng = random.Random(seed)
     days = schooldagen()
     reg = _Registrations()
@@ -720,7 +726,21 @@ def write_sample_school(out_dir: Path, seed: int = SEED) -> SampleFiles:
     _designed_registrations(reg, days)
     pupils += _background(reg, rng, days, taken_ids)
     pupils.sort(key=lambda p: p.leerlingnummer)
+    return SampleTexts(
+        school=render_school_toml(),
+        leerlingen="\n".join([LEERLINGEN_HEADER, *(p.render() for p in pupils)]) + "\n",
+        lesregistraties=reg.render(),
+        meldingen=json.dumps(_history(), indent=2, ensure_ascii=False) + "\n",
+    )
 
+
+def write_sample_school(out_dir: Path, seed: int = SEED) -> SampleFiles:
+    """Write the sample school's four files into ``out_dir`` (created if missing).
+
+    Deterministic: the same ``seed`` gives byte-identical files. The designed pupils of
+    ``SCENARIOS`` do not depend on the seed.
+    """
+    texts = sample_school_texts(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = SampleFiles(
         school=out_dir / "school.toml",
@@ -728,10 +748,10 @@ def write_sample_school(out_dir: Path, seed: int = SEED) -> SampleFiles:
         lesregistraties=out_dir / "lesregistraties.csv",
         meldingen=out_dir / "meldingen.json",
     )
-    _write(files.school, render_school_toml())
-    _write(files.leerlingen, "\n".join([LEERLINGEN_HEADER, *(p.render() for p in pupils)]) + "\n")
-    _write(files.lesregistraties, reg.render())
-    _write(files.meldingen, json.dumps(_history(), indent=2, ensure_ascii=False) + "\n")
+    _write(files.school, texts.school)
+    _write(files.leerlingen, texts.leerlingen)
+    _write(files.lesregistraties, texts.lesregistraties)
+    _write(files.meldingen, texts.meldingen)
     return files
 
 

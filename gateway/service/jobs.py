@@ -20,8 +20,10 @@ from gateway.documents import default_inhoud
 from gateway.duo.client import DuoClient, tls_context
 from gateway.duo.reconcile import ReconcileReport, reconcile
 from gateway.duo.sender import Sender, SendPolicy, SendReport
+from gateway.duo.wssecurity import WsSecurity
 from gateway.errors import InputError
 from gateway.messages import Intrekking, MeldingMutatie, RedenIntrekking
+from gateway.messages.fingerprint import content_fingerprint
 from gateway.model import DuoStatus, KnownMelding, SchoolConfig
 from gateway.pipeline import PrecheckRun, run_precheck_with_school
 from gateway.rules.validation import check_withdrawal
@@ -64,7 +66,9 @@ class Runtime:
     def client(self) -> DuoClient:
         duo = self.settings.duo
         password = duo.client_key_password.get_secret_value() if duo.client_key_password else None
-        context = tls_context(duo.client_cert, duo.client_key, duo.trust_bundle, password)
+        context = tls_context(
+            duo.client_cert, duo.client_key, duo.trust_bundle, password, duo.crl_file
+        )
         return DuoClient(
             duo.endpoint,
             duo.oin,
@@ -73,6 +77,7 @@ class Runtime:
             connect_timeout_seconds=duo.connect_timeout_seconds,
             max_attempts=duo.max_attempts,
             max_connections=max(duo.concurrency, 1),
+            security=WsSecurity.from_settings(duo),  # None for profile 2W-be
         )
 
     def policy(self) -> SendPolicy:
@@ -92,6 +97,8 @@ class QueueReport:
     created: list[int] = field(default_factory=list)
     existing: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    rejected_before: list[int] = field(default_factory=list)
+    """Rows DUO rejected for exactly the request proposed again: not queued again."""
     run: PrecheckRun | None = None
 
 
@@ -125,9 +132,26 @@ def queue_precheck(
         except InputError as exc:
             report.skipped.append(str(exc))
     for item in items:
+        refused = _rejected_before(runtime.store, item)
+        if refused is not None:
+            report.rejected_before.append(refused)
+            continue
         result = runtime.store.enqueue(item, now, "queue")
         (report.created if result.created else report.existing).append(result.outbox_id)
     return report
+
+
+def _rejected_before(store: Store, item: NewOutboxItem) -> int | None:
+    """The id of a rejected row that asked DUO exactly this (same natural key, same content),
+    if there is one and no live row: a business rejection is final (DESIGN.md 4), so the same
+    request is not queued again on every run; a corrected one (other content) is."""
+    if store.find_by_natural_key(item.natural_key) is not None:
+        return None  # enqueue returns the live row
+    fingerprint = content_fingerprint(item.xml)
+    for row in store.rejected_with_key(item.natural_key):
+        if content_fingerprint(row.xml) == fingerprint:
+            return row.id
+    return None
 
 
 async def send(runtime: Runtime, clock: Clock, worker: str | None = None) -> SendReport:

@@ -32,12 +32,12 @@ from gateway.errors import ConfigError
 from gateway.messages import xsd_dir
 from gateway.model import DuoStatus
 from gateway.simulator.duo import DuoService
-from gateway.simulator.endpoint import exchange
 from gateway.simulator.faults import Fault, FaultInjector
 from gateway.simulator.options import SimulatorOptions
 from gateway.simulator.soap import CONTENT_TYPE
 from gateway.simulator.store import SimulatorStore, StoredMelding
 from gateway.simulator.tls import peer_oin, transport_of
+from gateway.simulator.wssec import secured_exchange, simulator_security
 
 log = logging.getLogger("gateway.simulator")
 
@@ -53,6 +53,7 @@ class Simulator:
         self.store = store or SimulatorStore(options.db)
         self.service = DuoService(self.store, self.options)
         self.faults = FaultInjector(self.options.faults, self.options.seed)
+        self.security = simulator_security(self.options)
 
 
 def create_app(simulator: Simulator) -> Starlette:
@@ -118,8 +119,12 @@ async def _soap(request: Request) -> Response:
         log.info("fout-injectie: 503")
         return PlainTextResponse("simulator: fail-rate (niets verwerkt)", status_code=503)
     data = await request.body()
-    status, body = exchange(
-        simulator.service, data, request.headers.get("soapaction"), peer_oin(transport)
+    status, body = secured_exchange(  # profile 2W-be-S: verify, process, sign (wssec.py)
+        simulator.security,
+        simulator.service,
+        data,
+        request.headers.get("soapaction"),
+        peer_oin(transport),
     )
     if fault is Fault.TIMEOUT:
         log.info("fout-injectie: antwoord na %s s", rates.timeout_seconds)

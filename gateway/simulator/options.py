@@ -76,6 +76,8 @@ class SimulatorOptions:
     tick_seconds: float = 1.0
     log_level: str = "info"
     access_log: bool = True
+    profiel: str = "2W-be"
+    """Digikoppeling profile: ``2W-be`` (TLS only) or ``2W-be-S`` (WS-Security, ``wssec.py``)."""
 
     def checked(self) -> SimulatorOptions:
         """Itself, or ``ConfigError`` naming the first unusable value."""
@@ -89,5 +91,7 @@ class SimulatorOptions:
                 raise ConfigError(f"{name} mag niet negatief zijn, niet {value}")
         if self.tick_seconds <= 0:
             raise ConfigError("tick_seconds moet positief zijn")
+        if self.profiel not in ("2W-be", "2W-be-S"):
+            raise ConfigError(f"profiel moet 2W-be of 2W-be-S zijn, niet {self.profiel!r}")
         self.faults.checked()
         return self

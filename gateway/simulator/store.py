@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS meldingen (
 );
 CREATE INDEX IF NOT EXISTS meldingen_school ON meldingen (brin, gewijzigd_op);
 CREATE INDEX IF NOT EXISTS meldingen_document ON meldingen (document_id);
+CREATE INDEX IF NOT EXISTS meldingen_due_behandeling ON meldingen (status, behandeling_op);
+CREATE INDEX IF NOT EXISTS meldingen_due_afsluiting ON meldingen (status, afsluiting_op);
 CREATE TABLE IF NOT EXISTS wijzigingen (
     volgnummer INTEGER PRIMARY KEY AUTOINCREMENT,
     nummer TEXT NOT NULL REFERENCES meldingen (nummer),
@@ -145,6 +147,9 @@ class SimulatorStore:
         self._lock = threading.RLock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a commit survives a crash of the process (not a power cut), and the
+        # event loop does not wait for an fsync on every registered melding.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
         row = self._db.execute(
@@ -201,6 +206,38 @@ class SimulatorStore:
             self._log(nummer, moment, "REGISTRATIE", DuoStatus.GEREGISTREERD, melding.document_id)
             return nummer
 
+    def register_existing(self, melding: NewMelding, nummer: str, status: DuoStatus) -> None:
+        """Put a melding made before this register existed (a school's history, sent before it
+        used the gateway) under its own ``nummer`` and ``status``; the municipality leaves it
+        as it is. Used by the demo so that R-EINDE changes to earlier meldingen find them."""
+        with self._transaction():
+            self._last_number += 1
+            moment = self._next_moment()
+            self._db.execute(
+                "INSERT INTO meldingen (nummer, volgnummer, document_id, brin, vestiging, bsn, "
+                "onderwijsnummer, leerlingnummer, code, herhaal, begindatum, einddatum, status, "
+                "geregistreerd_op, gewijzigd_op) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    nummer,
+                    self._last_number,
+                    melding.document_id,
+                    melding.brin,
+                    melding.vestiging,
+                    melding.bsn,
+                    melding.onderwijsnummer,
+                    melding.leerlingnummer,
+                    melding.code.value,
+                    int(melding.herhaal),
+                    melding.begindatum.isoformat(),
+                    melding.einddatum.isoformat() if melding.einddatum else None,
+                    status.value,
+                    moment,
+                    moment,
+                ),
+            )
+            self._log(nummer, moment, "REGISTRATIE", status, melding.document_id)
+
     def change(
         self,
         nummer: str,
@@ -242,7 +279,8 @@ class SimulatorStore:
             return changed
 
     def due_transitions(self, now: int) -> list[tuple[str, DuoStatus, str | None]]:
-        """The municipality's steps that are due at ``now``: (nummer, new status, reason)."""
+        """The municipality's steps that are due at ``now``: (nummer, new status, reason).
+        Asked on every request: the ``meldingen_due_*`` indexes keep it from reading the table."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT nummer, status, behandeling_op, afsluiting_op, afsluiting_status, "

@@ -133,3 +133,45 @@ reconcile_cursor = Table(
     Column("selectiemoment", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# --- HTTP API (issue 6, migration 0002) ---
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("brins", Text, nullable=False),
+    Column("naam", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("api_key_id", Id, ForeignKey("api_keys.id"), nullable=False),
+    Column("idem_key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Column("location", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+Index("ux_idempotency_key", idempotency.c.api_key_id, idempotency.c.idem_key, unique=True)
+Index("ix_idempotency_created_at", idempotency.c.created_at)
+
+# --- scheduled sync (issue 6, migration 0003) ---
+
+sync_lease = Table(
+    "sync_lease",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("acquired_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+"""Who runs the sync of a school (``gateway/service/sync_lease.py``): one row per school, renewed
+while its sync runs; a crashed holder's row expires and the next sync takes it over."""

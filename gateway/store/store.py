@@ -20,6 +20,7 @@ import builtins
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.resources import as_file, files
@@ -39,6 +40,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -62,6 +64,9 @@ PENDING_STATES = (State.QUEUED, State.SENDING, State.UNKNOWN, State.SECURITY)
 _IMMEDIATE = "verzuim_begin_immediate"
 _NINE_DIGITS = re.compile(r"\d{9}")
 _MAX_ERROR = 2000
+_MIGRATE_LOCK = threading.Lock()
+#: The PostgreSQL advisory lock that serialises migrations (any constant unique to this app).
+_MIGRATE_LOCK_KEY = 0x7665727A75696D  # "verzuim"
 
 
 def open_store(url: str = "sqlite:///verzuim.db") -> Store:
@@ -81,13 +86,22 @@ def open_store(url: str = "sqlite:///verzuim.db") -> Store:
 
 
 def migrate(engine: Engine) -> None:
-    """Run the migrations shipped in ``gateway/store/migrations`` up to head."""
-    with as_file(files("gateway.store") / "migrations") as location:
+    """Run the migrations shipped in ``gateway/store/migrations`` up to head.
+
+    One migration at a time: per process (Alembic's ``op`` and ``context`` are module globals),
+    and per database, by the write lock on SQLite and a transaction-level advisory lock on
+    PostgreSQL (where DDL does not take one lock for the whole database).
+    """
+    with _MIGRATE_LOCK, as_file(files("gateway.store") / "migrations") as location:
         config = Config()
         config.set_main_option("script_location", str(location))
         with engine.connect() as connection:
             connection.execution_options(**{_IMMEDIATE: True})
             with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK_KEY}
+                    )
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
 
@@ -261,16 +275,22 @@ class Store:
                 ).scalars()
             )
             rows = self._rows(connection, outbox.c.id.in_(ids))
-            for row in rows:
-                self._audit(
-                    connection,
-                    row.id,
-                    now,
-                    worker,
-                    "claimed",
-                    State.QUEUED,
-                    State.SENDING,
-                    {"attempt": row.attempts, "lease_until": (now + lease).isoformat()},
+            until = (now + lease).isoformat()
+            if rows:  # one INSERT for all audit rows (executemany)
+                connection.execute(
+                    insert(audit),
+                    [
+                        audit_values(
+                            row.id,
+                            now,
+                            worker,
+                            "claimed",
+                            State.QUEUED,
+                            State.SENDING,
+                            {"attempt": row.attempts, "lease_until": until},
+                        )
+                        for row in rows
+                    ],
                 )
             order = {row_id: index for index, row_id in enumerate(due)}
             return sorted(rows, key=lambda row: order[row.id])
@@ -463,6 +483,7 @@ class Store:
         duo_status: DuoStatus | str | None,
         now: dt.datetime,
         actor: str,
+        attempts: int | None = None,
     ) -> bool:
         """Resolve an ``unknown`` row from what DUO reports (DESIGN.md 4).
 
@@ -470,9 +491,20 @@ class Store:
         withdrawal, the resolver saw it applied): ``accepted`` with that number and
         ``duo_status`` (required then). Without: back to ``queued``, due at ``now``, to be sent
         again with the same document id.
+
+        ``attempts``: the row's attempt count when the resolver read it. When the row has been
+        sent again since (another worker resolved it, sent it, and it became ``unknown`` anew),
+        what the resolver saw at DUO is older than that send: nothing changes and False is
+        returned, so several workers reconciling at once never resend on a stale view.
         """
         now = _aware(now)
         with self._write() as connection:
+            if attempts is not None:
+                current = connection.execute(
+                    select(outbox.c.attempts).where(outbox.c.id == outbox_id).with_for_update()
+                ).scalar_one_or_none()
+                if current != attempts:
+                    return False
             if duo_nummer is not None:
                 if duo_status is None:
                     raise ValueError("duo_status is required with duo_nummer")
@@ -656,6 +688,17 @@ class Store:
             ).scalar_one()
             return value
 
+    def next_due_at(self) -> dt.datetime | None:
+        """The earliest ``next_attempt_at`` of a ``queued`` row (None when nothing is queued):
+        how long a worker may sleep."""
+        with self._read() as connection:
+            value: dt.datetime | None = connection.execute(
+                select(func.min(outbox.c.next_attempt_at)).where(
+                    outbox.c.state == State.QUEUED.value
+                )
+            ).scalar_one()
+            return value
+
     def last_errors(self, n: int = 10) -> builtins.list[OutboxRow]:
         """The ``n`` rows with an error that changed last (newest first)."""
         with self._read() as connection:
@@ -698,6 +741,18 @@ class Store:
                 ),
             )
             return rows[0] if rows else None
+
+    def rejected_with_key(self, natural_key: str) -> builtins.list[OutboxRow]:
+        """The rejected rows with this natural key, oldest first (a business rejection is final:
+        the caller compares a new request with these before queueing it again)."""
+        with self._read() as connection:
+            return self._rows(
+                connection,
+                and_(
+                    outbox.c.natural_key == natural_key,
+                    outbox.c.state == State.REJECTED.value,
+                ),
+            )
 
     def match_melding(
         self,
@@ -919,15 +974,30 @@ class Store:
     ) -> None:
         connection.execute(
             insert(audit).values(
-                outbox_id=outbox_id,
-                at=now,
-                actor=actor,
-                event=event_name,
-                old_state=old_state.value if old_state else None,
-                new_state=new_state.value if new_state else None,
-                detail=redact(json.dumps(dict(detail), sort_keys=True, ensure_ascii=False)),
+                **audit_values(outbox_id, now, actor, event_name, old_state, new_state, detail)
             )
         )
+
+
+def audit_values(
+    outbox_id: int | None,
+    now: dt.datetime,
+    actor: str,
+    event_name: str,
+    old_state: State | None,
+    new_state: State | None,
+    detail: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The columns of one ``audit`` row (the detail as JSON, nine-digit runs masked)."""
+    return {
+        "outbox_id": outbox_id,
+        "at": now,
+        "actor": actor,
+        "event": event_name,
+        "old_state": old_state.value if old_state else None,
+        "new_state": new_state.value if new_state else None,
+        "detail": redact(json.dumps(dict(detail), sort_keys=True, ensure_ascii=False)),
+    }
 
 
 def melden_key(brin: str, leerlingnummer: str, code: WireCode, begindatum: dt.date) -> str:
