@@ -83,7 +83,7 @@ def serve(
         runtime = Runtime.open(settings)
     except GatewayError as exc:
         raise _fail(str(exc)) from None
-    app = create_app(settings, runtime.store, {runtime.school.brin: runtime.school})
+    app = create_app(settings, runtime.store, {school.brin: school for school in runtime.schools})
     try:
         run_server(
             app,

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from prometheus_client import start_http_server
 from rich.console import Console
 
+from gateway import metrics
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.service.jobs import Runtime, utc_now
@@ -39,6 +41,14 @@ def worker(
     reconcile_every: Annotated[
         float, typer.Option(help="seconden tussen afstemrondes met DUO", min=1.0)
     ] = 300.0,
+    metrics_port: Annotated[
+        int,
+        typer.Option(
+            help="poort voor /metrics van dit proces (verzendingen, duur; 0 = uit), op 127.0.0.1",
+            min=0,
+            max=65535,
+        ),
+    ] = 0,
     config: Annotated[
         Path | None, typer.Option("--config", help="instellingen (TOML); standaard verzuim.toml")
     ] = None,
@@ -48,6 +58,8 @@ def worker(
     SIGTERM of Ctrl-C (de lopende ronde wordt afgemaakt). Meerdere workers op een database mag.
 
     Voorbeeld: verzuim worker --config /etc/verzuim/verzuim.toml
+
+    Voorbeeld: verzuim worker --metrics-port 9464   (Prometheus haalt /metrics van dit proces)
     """
     try:
         settings = load_settings(config)
@@ -60,6 +72,10 @@ def worker(
     except GatewayError as exc:
         Console(stderr=True).print(f"fout: {exc}", markup=False, highlight=False)
         raise typer.Exit(USAGE_ERROR) from None
+    if metrics_port:
+        # this process's sends by result and send latency; outbox depth and certificate days
+        # come from the store, on the /metrics of any `verzuim serve`
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.REGISTRY)
     try:
         report = asyncio.run(_main(runtime, once, poll, reconcile_every))
     except GatewayError as exc:

@@ -61,10 +61,15 @@ class StoreCollector(Collector):
     days left, read when Prometheus scrapes."""
 
     def __init__(
-        self, store: Store, client_cert: Path | None, clock: Callable[[], dt.datetime]
+        self,
+        store: Store,
+        client_cert: Path | None,
+        clock: Callable[[], dt.datetime],
+        duo_cert: Path | None = None,
     ) -> None:
         self._store = store
         self._client_cert = client_cert
+        self._duo_cert = duo_cert
         self._clock = clock
 
     def collect(self) -> Iterator[Metric]:
@@ -80,15 +85,18 @@ class StoreCollector(Collector):
             "security); 0 when there is none.",
             value=0.0 if oldest is None else max(0.0, (now - oldest).total_seconds()),
         )
-        if self._client_cert is not None:
+        client = ("verzuim_client_certificate_days_left", "the DUO client certificate")
+        pinned = ("verzuim_duo_certificate_days_left", "the pinned DUO certificate (2W-be-S)")
+        certificates = ((*client, self._client_cert), (*pinned, self._duo_cert))
+        for name, what, path in certificates:
+            if path is None:
+                continue
             try:
-                days = certificate_days_left(self._client_cert, now)
+                days = certificate_days_left(path, now)
             except ConfigError:
-                return  # unreadable: /readyz says why; no number is better than a wrong one
+                continue  # unreadable: /readyz says why; no number is better than a wrong one
             yield GaugeMetricFamily(
-                "verzuim_client_certificate_days_left",
-                "Whole days until the DUO client certificate expires (negative: expired).",
-                value=days,
+                name, f"Whole days until {what} expires (negative: expired).", value=days
             )
 
 

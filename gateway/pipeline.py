@@ -39,11 +39,11 @@ def run_precheck(
     adapter: str = CANONICAL,
     not_after: dt.date | None = None,
 ) -> PrecheckRun:
-    """Read the school file and the history file, then ``run_precheck_with_school``."""
-    school = load_school(school_path)
-    known: list[KnownMelding] = load_history(history_path) if history_path else []
-    return run_precheck_with_school(
-        school, students_path, registration_paths, as_of, known, adapter, not_after
+    """Read the school file, the history file and the export, then assess (the rule book)."""
+    return assess(
+        read_inputs(
+            school_path, students_path, registration_paths, as_of, history_path, adapter, not_after
+        )
     )
 
 

@@ -85,6 +85,13 @@ def test_two_runs_over_the_same_drop_folders_queue_nothing_new(
     assert saved == first.to_dict()
     latest = fixture.root / "runs" / "laatste.json"
     assert json.loads(latest.read_text(encoding="utf-8"))["run"] == first.run
+    # each school's report is written by the run (issue 8), with its outbox rows
+    for brin in ("99XX", PO_BRIN):
+        report = Path(school(first, brin)["rapport"])
+        assert report.parent == fixture.root / "runs" and report.name.startswith(f"rapport-{brin}-")
+        html = report.read_text(encoding="utf-8")
+        assert html.startswith("<!DOCTYPE html>") and "<svg" in html
+    assert "40 rij(en) in de outbox" in Path(vo["rapport"]).read_text(encoding="utf-8")
 
     # the SIS drops the same export again: nothing new is queued or sent
     fixture.drop_vo()
@@ -252,3 +259,35 @@ def test_lease_rows_with_an_injected_clock(tmp_path: Path) -> None:
         assert a.acquire("sync:99XX-00", t0 + dt.timedelta(seconds=52))
     finally:
         store.close()
+
+
+def test_a_worker_and_the_api_serve_every_configured_school(
+    tmp_path: Path, pki: PkiFiles, sim: RunningSimulator
+) -> None:
+    """A vendor's ``verzuim worker`` / ``verzuim serve`` over ``[[sync.schools]]``: the API
+    knows both BRINs and the worker brings DUO's status changes in for both schools."""
+    import asyncio
+
+    from gateway.service.api import create_app
+    from gateway.service.jobs import Runtime
+    from gateway.service.worker import run_worker
+
+    fixture = make_sync_fixture(tmp_path / "w", pki, sim.endpoint)
+    fixture.drop_vo()
+    fixture.drop_po()
+    assert run_sync(fixture.settings(), utc_now).ok
+    for melding in sim.admin.meldingen():  # the municipality handles every melding
+        sim.admin.set_status(melding["nummer"], "B")
+
+    runtime = Runtime.open(fixture.settings())
+    try:
+        assert [school.brin for school in runtime.schools] == ["99XX", PO_BRIN]
+        app = create_app(fixture.settings(), runtime.store, {s.brin: s for s in runtime.schools})
+        assert set(app.state.context.schools) == {"99XX", PO_BRIN}
+        report = asyncio.run(run_worker(runtime, stop=asyncio.Event(), once=True))
+        assert report.reconciles == 2 and not report.errors  # one pass per school
+        statuses = {(row.brin, row.duo_status.value if row.duo_status else None)
+                    for row in runtime.store.list(limit=10_000)}  # fmt: skip
+        assert statuses == {("99XX", "B"), (PO_BRIN, "B")}
+    finally:
+        runtime.store.close()

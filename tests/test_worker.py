@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 from duo_setup import clock, runtime_for, sample_school, write_config
 
 from gateway.service.jobs import Runtime, queue_precheck
@@ -116,14 +118,27 @@ def test_verzuim_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         config = write_config(tmp_path, sim, sample)
         runtime = runtime_for(config)
         queued = _queue(runtime, tmp_path)
+        port = _free_port()
         process = subprocess.Popen(
-            [str(VERZUIM), "worker", "--poll", "0.1", "--config", str(config)],
+            [
+                str(VERZUIM),
+                "worker",
+                "--poll",
+                "0.1",
+                "--metrics-port",
+                str(port),
+                "--config",
+                str(config),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
         )
         try:
             asyncio.run(_until(lambda: runtime.store.counts()[State.ACCEPTED] == queued, 60))
+            # the worker's own /metrics counts its sends (a separate process from any API)
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+            assert f'verzuim_sends_total{{result="accepted"}} {float(queued)}' in metrics
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=30)
         finally:
@@ -134,6 +149,12 @@ def test_verzuim_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert f"{queued} geaccepteerd" in out.decode(), out
         assert runtime.store.counts()[State.SENDING] == 0
         runtime.store.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def _until(condition: object, timeout: float = 30.0) -> None:

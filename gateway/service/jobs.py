@@ -41,6 +41,14 @@ Clock = Callable[[], dt.datetime]
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
+def configured_schools(settings: Settings) -> list[SchoolConfig]:
+    """The schools of ``[[sync.schools]]``, or the one ``school`` file (ConfigError or
+    InputError naming the file when one cannot be read)."""
+    if settings.sync.schools:
+        return [load_school(entry.school) for entry in settings.sync.schools]
+    return [load_school(settings.school)]
+
+
 def utc_now() -> dt.datetime:
     """The wall clock, in UTC: only the CLI and the service loop call it."""
     return dt.datetime.now(dt.UTC)
@@ -53,15 +61,25 @@ def worker_name() -> str:
 
 @dataclass(slots=True)
 class Runtime:
-    """What the jobs work with: the settings, the school and the store."""
+    """What the jobs work with: the settings, the school and the store; ``others`` are the
+    further schools this process serves (``[[sync.schools]]``: a vendor's worker and API)."""
 
     settings: Settings
     school: SchoolConfig
     store: Store
+    others: tuple[SchoolConfig, ...] = ()
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
-        return cls(settings, load_school(settings.school), open_store(settings.store_url))
+        """The store and every configured school: those of ``[[sync.schools]]`` when given
+        (the first is ``school``), else the top-level ``school`` file."""
+        first, *others = configured_schools(settings)
+        return cls(settings, first, open_store(settings.store_url), tuple(others))
+
+    @property
+    def schools(self) -> tuple[SchoolConfig, ...]:
+        """``school`` and ``others``."""
+        return (self.school, *self.others)
 
     def client(self) -> DuoClient:
         duo = self.settings.duo

@@ -51,6 +51,8 @@ from gateway.errors import GatewayError, TransportError
 from gateway.history import load_history
 from gateway.logging import get_logger
 from gateway.model import KnownMelding, Rejection, SchoolConfig
+from gateway.pipeline import assess, read_inputs_with_school
+from gateway.report import outbox_entries, write_report
 from gateway.school import load_school
 from gateway.service import sync_data
 from gateway.service.jobs import Clock, Runtime, queue_precheck, reconcile_now, worker_name
@@ -152,6 +154,8 @@ class SchoolSummary:
     termijn_verlopen: list[dict[str, Any]] = field(default_factory=list)
     termijn_binnenkort: list[dict[str, Any]] = field(default_factory=list)
     outbox: dict[str, int] = field(default_factory=dict)
+    rapport: str | None = None
+    """The school's HTML report of this run (``verzuim report``), or None."""
 
 
 @dataclass(slots=True)
@@ -254,9 +258,11 @@ def sync_once(
                     runtimes.append(runtime)
             if runtimes and not stop.is_set():
                 _deliver(runtimes, clock, stop, summary)
+            histories = {str(entry.school): entry.history for entry in school_entries(settings)}
             for runtime, school_summary in _pairs(runtimes, summary):
                 _deadlines(runtime, settings, clock(), school_summary)
                 school_summary.outbox = _outbox_counts(store, runtime.school.brin)
+                _report(runtime, settings, histories.get(school_summary.school), school_summary)
     finally:
         for name in held:
             try:
@@ -600,6 +606,30 @@ def _add_rejections(result: SchoolSummary, rejections: list[Rejection]) -> None:
     result.afwijzingen_per_regel = _add(
         result.afwijzingen_per_regel, Counter(item.regel for item in rejections)
     )
+
+
+def _report(
+    runtime: Runtime, settings: Settings, history: Path | None, result: SchoolSummary
+) -> None:
+    """Step 6: the school's report (``gateway.report``, issue 8) over its whole stored period
+    and its outbox rows, as ``<summary_dir>/rapport-<BRIN>-<vestiging>.html`` (replaced
+    atomically each run). A report that cannot be written is logged and noted, and the sync
+    itself still counts as done: what was sent is sent."""
+    school = runtime.school
+    data = sync_data.SchoolData(settings.sync.data_dir / f"{school.brin}-{school.vestiging}")
+    students, registrations = data.students_path(), data.registrations_path()
+    if students is None or registrations is None:
+        return
+    target = settings.sync.summary_dir / f"rapport-{school.brin}-{school.vestiging}.html"
+    try:
+        known = load_history(history) if history is not None else []
+        inputs = read_inputs_with_school(school, students, [registrations], None, known)
+        rows = runtime.store.list(None, limit=1_000_000)
+        entries = outbox_entries(row for row in rows if row.brin == school.brin)
+        result.rapport = str(write_report(inputs, assess(inputs), target, "html", entries))
+    except (GatewayError, OSError) as exc:
+        result.fouten.append(f"rapport niet geschreven: {_describe(exc)}")
+        log.warning("rapport niet geschreven", brin=school.brin, error=_describe(exc))
 
 
 def _describe(exc: BaseException) -> str:

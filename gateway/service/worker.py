@@ -148,13 +148,20 @@ async def run_worker(
 async def _reconcile(
     runtime: Runtime, client: DuoClient, clock: Clock, report: WorkerReport
 ) -> bool:
-    try:
-        report.add_reconcile(await reconcile(runtime.store, client, runtime.school, clock))
-    except TransportError as exc:  # unknown rows stay unknown: never resent blindly
-        report.errors.append(f"afstemmen mislukt: {exc}")
-        log.warning("afstemmen met DUO mislukt; volgende ronde opnieuw", error=str(exc))
-        return False
-    return True
+    """Reconcile every school of the runtime (``Runtime.schools``); True when all succeeded."""
+    done = True
+    for school in runtime.schools:
+        try:
+            report.add_reconcile(await reconcile(runtime.store, client, school, clock))
+        except TransportError as exc:  # unknown rows stay unknown: never resent blindly
+            report.errors.append(f"afstemmen mislukt ({school.brin}): {exc}")
+            log.warning(
+                "afstemmen met DUO mislukt; volgende ronde opnieuw",
+                brin=school.brin,
+                error=str(exc),
+            )
+            done = False
+    return done
 
 
 def _has_unknown(store: Store) -> bool:

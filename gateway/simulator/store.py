@@ -174,36 +174,7 @@ class SimulatorStore:
             self._last_number += 1
             nummer = f"VM{self._last_number:08d}"
             moment = self._next_moment()
-            plan = schedule(nummer, moment)
-            self._db.execute(
-                "INSERT INTO meldingen (nummer, volgnummer, document_id, brin, vestiging, bsn, "
-                "onderwijsnummer, leerlingnummer, code, herhaal, begindatum, einddatum, status, "
-                "geregistreerd_op, gewijzigd_op, behandeling_op, afsluiting_op, "
-                "afsluiting_status, afsluiting_reden) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    nummer,
-                    self._last_number,
-                    melding.document_id,
-                    melding.brin,
-                    melding.vestiging,
-                    melding.bsn,
-                    melding.onderwijsnummer,
-                    melding.leerlingnummer,
-                    melding.code.value,
-                    int(melding.herhaal),
-                    melding.begindatum.isoformat(),
-                    melding.einddatum.isoformat() if melding.einddatum else None,
-                    DuoStatus.GEREGISTREERD.value,
-                    moment,
-                    moment,
-                    plan.behandeling_op,
-                    plan.afsluiting_op,
-                    plan.afsluiting_status.value,
-                    plan.afsluiting_reden,
-                ),
-            )
-            self._log(nummer, moment, "REGISTRATIE", DuoStatus.GEREGISTREERD, melding.document_id)
+            self._insert(melding, nummer, DuoStatus.GEREGISTREERD, moment, schedule(nummer, moment))
             return nummer
 
     def register_existing(self, melding: NewMelding, nummer: str, status: DuoStatus) -> None:
@@ -212,31 +183,46 @@ class SimulatorStore:
         as it is. Used by the demo so that R-EINDE changes to earlier meldingen find them."""
         with self._transaction():
             self._last_number += 1
-            moment = self._next_moment()
-            self._db.execute(
-                "INSERT INTO meldingen (nummer, volgnummer, document_id, brin, vestiging, bsn, "
-                "onderwijsnummer, leerlingnummer, code, herhaal, begindatum, einddatum, status, "
-                "geregistreerd_op, gewijzigd_op) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    nummer,
-                    self._last_number,
-                    melding.document_id,
-                    melding.brin,
-                    melding.vestiging,
-                    melding.bsn,
-                    melding.onderwijsnummer,
-                    melding.leerlingnummer,
-                    melding.code.value,
-                    int(melding.herhaal),
-                    melding.begindatum.isoformat(),
-                    melding.einddatum.isoformat() if melding.einddatum else None,
-                    status.value,
-                    moment,
-                    moment,
-                ),
-            )
-            self._log(nummer, moment, "REGISTRATIE", status, melding.document_id)
+            self._insert(melding, nummer, status, self._next_moment(), None)
+
+    def _insert(
+        self,
+        melding: NewMelding,
+        nummer: str,
+        status: DuoStatus,
+        moment: int,
+        plan: Schedule | None,
+    ) -> None:
+        """One row of the register and its REGISTRATIE entry (inside a transaction)."""
+        self._db.execute(
+            "INSERT INTO meldingen (nummer, volgnummer, document_id, brin, vestiging, bsn, "
+            "onderwijsnummer, leerlingnummer, code, herhaal, begindatum, einddatum, status, "
+            "geregistreerd_op, gewijzigd_op, behandeling_op, afsluiting_op, "
+            "afsluiting_status, afsluiting_reden) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                nummer,
+                self._last_number,
+                melding.document_id,
+                melding.brin,
+                melding.vestiging,
+                melding.bsn,
+                melding.onderwijsnummer,
+                melding.leerlingnummer,
+                melding.code.value,
+                int(melding.herhaal),
+                melding.begindatum.isoformat(),
+                melding.einddatum.isoformat() if melding.einddatum else None,
+                status.value,
+                moment,
+                moment,
+                plan.behandeling_op if plan else None,
+                plan.afsluiting_op if plan else None,
+                plan.afsluiting_status.value if plan else None,
+                plan.afsluiting_reden if plan else None,
+            ),
+        )
+        self._log(nummer, moment, "REGISTRATIE", status, melding.document_id)
 
     def change(
         self,

@@ -52,7 +52,9 @@ async def readyz(context: Context) -> Response:
 
 @router.get("/metrics", summary="Prometheus-metrieken", response_class=Response)
 def metrics(context: Context) -> Response:
-    collector = StoreCollector(context.store, context.settings.duo.client_cert, context.clock)
+    duo = context.settings.duo
+    pinned = duo.duo_cert if duo.profiel == "2W-be-S" else None
+    collector = StoreCollector(context.store, duo.client_cert, context.clock, pinned)
     return Response(exposition(collector), media_type=CONTENT_TYPE)
 
 
