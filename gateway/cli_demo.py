@@ -58,7 +58,8 @@ def demo(
         configure_logging("INFO", "json", stream=log_stream)
         console.print(f"Demo ({profiel}): scholen, PKI en simulator klaarzetten; sync draait ...")
         try:
-            report = run_demo(out, seed=seed, profiel=profiel)
+            with console.status("twee scholen door verzuim sync, gemeente, nog een sync"):
+                report = run_demo(out, seed=seed, profiel=profiel)
         except KeyboardInterrupt:
             console.print("Onderbroken; de simulator is gestopt.")
             sys.exit(INTERRUPTED)

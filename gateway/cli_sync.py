@@ -83,7 +83,12 @@ def sync(
             print_summary(summary, Console(soft_wrap=True))
 
     try:
-        run_sync(settings, utc_now, once=once, stop=stop, on_run=show)
+        if once:  # a spinner on a terminal (nothing in a log); the steps are logged as they go
+            with Console(stderr=True).status("sync: inlezen, controleren, versturen, afstemmen"):
+                summary = run_sync(settings, utc_now, once=True, stop=stop)
+            show(summary)  # after the spinner, so the table is not drawn through it
+        else:
+            run_sync(settings, utc_now, once=False, stop=stop, on_run=show)
     except GatewayError as exc:
         _fail(str(exc))
     finally:
