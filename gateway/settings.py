@@ -107,7 +107,7 @@ class DuoSettings(BaseModel):
     max_attempts: int = Field(default=3, ge=1, le=10)
     retry_backoff_seconds: float = Field(default=60.0, gt=0)
     retry_backoff_max_seconds: float = Field(default=3600.0, gt=0)
-    lease_seconds: float = Field(default=120.0, gt=0)
+    lease_seconds: float = Field(default=300.0, gt=0)
     # Digikoppeling profile (DOMAIN.md 3.4; gateway/duo/wssecurity.py): 2W-be = TLS only,
     # 2W-be-S = also WS-Security, answers verified against the pinned DUO certificate.
     profiel: Literal["2W-be", "2W-be-S"] = "2W-be"
@@ -567,9 +567,14 @@ def check_settings(
     duo = settings.duo
     now = _aware(now)
 
-    _check_school(settings.school, errors)
+    if settings.sync.schools:  # a vendor's schools; the top-level `school` is then unused
+        for number, entry in enumerate(settings.sync.schools):
+            _check_school(entry.school, errors, f"sync.schools[{number}].school")
+    else:
+        _check_school(settings.school, errors)
     _check_store_url(settings.store_url, errors)
     _check_endpoint(duo.endpoint, errors)
+    _check_lease(duo, warnings)
 
     oin_ok = bool(_OIN.fullmatch(duo.oin))
     if not duo.oin:
@@ -836,14 +841,35 @@ def _check_endpoint(endpoint: str, errors: list[str]) -> None:
         errors.append("duo.endpoint: zet geen gebruikersnaam of wachtwoord in de URL")
 
 
-def _check_school(path: Path, errors: list[str]) -> None:
+def _check_school(path: Path, errors: list[str], key: str = "school") -> None:
     if not path.is_file():
-        errors.append(f"school: schoolbestand {path} niet gevonden; controleer het pad")
+        errors.append(f"{key}: schoolbestand {path} niet gevonden; controleer het pad")
         return
     try:
         load_school(path)
     except ConfigError as exc:
-        errors.append(f"school: {exc}")
+        errors.append(f"{key}: {exc}")
+
+
+def longest_send_seconds(duo: DuoSettings) -> float:
+    """The longest one send can take: every attempt connecting and then waiting for the whole
+    read timeout, plus the short backoff between attempts (at most 2 s each)."""
+    attempts = duo.max_attempts
+    return attempts * (duo.connect_timeout_seconds + duo.timeout_seconds) + 2.0 * (attempts - 1)
+
+
+def _check_lease(duo: DuoSettings, warnings: list[str]) -> None:
+    """DESIGN.md 4: a row whose lease runs out while its request is still in flight becomes
+    ``unknown`` and may be reconciled (and resent) before DUO has registered it."""
+    longest = longest_send_seconds(duo)
+    if duo.lease_seconds <= longest:
+        warnings.append(
+            f"duo.lease_seconds ({duo.lease_seconds:g}) is niet langer dan de langste verzending "
+            f"({duo.max_attempts} pogingen x (connect_timeout_seconds + timeout_seconds) + "
+            f"wachttijd = {longest:g} s): een trage verzending kan dan worden afgestemd en "
+            f"opnieuw verstuurd terwijl ze nog onderweg is; zet lease_seconds hoger (bijv. "
+            f"{2 * longest:g})"
+        )
 
 
 def _check_store_url(url: str, errors: list[str]) -> None:

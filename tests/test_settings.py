@@ -483,3 +483,21 @@ def test_the_higher_source_decides_between_a_secret_and_its_file(
     setup.config.write_text(f'store_url_file = "{url_file}"\n', encoding="utf-8")
     assert setup.load().store_url == "sqlite:///from-file.db"
     assert setup.load({"VERZUIM_STORE_URL": "sqlite:///env.db"}).store_url == "sqlite:///env.db"
+
+
+def test_a_lease_shorter_than_the_longest_send_is_a_warning(setup: Setup) -> None:
+    assert not any(w.startswith("duo.lease_seconds") for w in setup.check().warnings)  # default
+    short = setup.check({"VERZUIM_DUO__LEASE_SECONDS": "60"})  # 3 x (10 + 30) + 4 = 124 s
+    assert short.ok  # a warning, not an error
+    (warning,) = [w for w in short.warnings if w.startswith("duo.lease_seconds")]
+    assert "124 s" in warning and "248" in warning
+
+
+def test_a_vendor_configuration_checks_every_school_file(setup: Setup) -> None:
+    text = setup.config.read_text(encoding="utf-8").replace('school = "school.toml"\n', "")
+    text += '\n[[sync.schools]]\nschool = "school.toml"\n[[sync.schools]]\nschool = "gone.toml"\n'
+    setup.config.write_text(text, encoding="utf-8")
+    errors = setup.check().errors
+    assert any(e.startswith("sync.schools[1].school: ") and "gone.toml" in e for e in errors)
+    assert not any(e.startswith("school:") for e in errors)  # the top-level school is unused
+    assert not any(e.startswith("sync.schools[0]") for e in errors)

@@ -45,6 +45,10 @@ class SendPolicy:
 
     concurrency: int = 4
     lease: dt.timedelta = dt.timedelta(seconds=120)
+    #: A claimed row is sent only while at least this much of its lease is left, so that its
+    #: request cannot still be in flight when the lease runs out (settings: the longest send,
+    #: at most half the lease).
+    lease_margin: dt.timedelta = dt.timedelta(0)
     batch: int = 50
     #: Outcomes recorded per transaction (also before every claim and at the end of a run).
     record_every: int = 16
@@ -123,11 +127,13 @@ class Sender:
     async def _send_one(self, row: OutboxRow, report: SendReport) -> SendOutcome | None:
         """Send one claimed row; its outcome, to be recorded (None: not sent)."""
         with bind_send_context(row.id, row.document_id, row.brin):
-            if row.lease_until is not None and row.lease_until <= self.clock():
-                # Waited too long for a free lane: another worker may own the row by now.
-                # Not sending is safe: it becomes unknown, is reconciled, and comes back.
+            margin = self.policy.lease_margin
+            if row.lease_until is not None and row.lease_until - margin <= self.clock():
+                # Waited too long for a free lane: the lease could run out while the request
+                # is in flight, and another worker may then reconcile and resend it. Not
+                # sending is safe: it becomes unknown, is reconciled, and comes back.
                 report.lost_lease += 1
-                log.warning("lease verlopen voor verzenden; rij overgeslagen")
+                log.warning("te weinig lease over om te verzenden; rij overgeslagen")
                 return None
             return await self._send(row, report)
 

@@ -34,7 +34,7 @@ from gateway.service.outbox_items import (
     r_einde_item,
     withdrawal_item,
 )
-from gateway.settings import Settings
+from gateway.settings import Settings, longest_send_seconds
 from gateway.store import NewOutboxItem, OutboxRow, State, Store, open_store
 
 Clock = Callable[[], dt.datetime]
@@ -100,9 +100,11 @@ class Runtime:
 
     def policy(self) -> SendPolicy:
         duo = self.settings.duo
+        margin = min(longest_send_seconds(duo), duo.lease_seconds / 2)
         return SendPolicy(
             concurrency=duo.concurrency,
             lease=dt.timedelta(seconds=duo.lease_seconds),
+            lease_margin=dt.timedelta(seconds=margin),
             backoff=dt.timedelta(seconds=duo.retry_backoff_seconds),
             backoff_max=dt.timedelta(seconds=duo.retry_backoff_max_seconds),
         )
