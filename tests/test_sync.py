@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -237,8 +238,9 @@ def test_the_lease_keeps_a_second_sync_off_the_school(tmp_path: Path, pki: PkiFi
     assert remaining(fixture.vo_drop) == [] and len(outbox_rows(fixture)) == 40
 
 
-def test_lease_rows_with_an_injected_clock(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'lease.db'}")
+def test_lease_rows_with_an_injected_clock(store_url: str) -> None:
+    """On SQLite and on PostgreSQL (two machines sharing one database)."""
+    store = open_store(store_url)
     t0 = dt.datetime(2025, 1, 6, 8, 0, tzinfo=dt.UTC)
     a = SyncLeases(store.engine, "a", 30)
     b = SyncLeases(store.engine, "b", 30)
@@ -291,3 +293,27 @@ def test_a_worker_and_the_api_serve_every_configured_school(
         assert statuses == {("99XX", "B"), (PO_BRIN, "B")}
     finally:
         runtime.store.close()
+
+
+def test_of_many_syncs_grabbing_one_school_at_once_exactly_one_wins(store_url: str) -> None:
+    """The lease is one atomic statement: threads racing for the same school on the same
+    database (SQLite or PostgreSQL) get exactly one holder."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = open_store(store_url)
+    now = dt.datetime(2025, 1, 6, 8, 0, tzinfo=dt.UTC)
+    try:
+        contenders = [SyncLeases(store.engine, f"machine-{n}", 30) for n in range(8)]
+        start = threading.Barrier(len(contenders))
+
+        def grab(leases: SyncLeases) -> bool:
+            start.wait(timeout=30)
+            return leases.acquire("sync:99XX-00", now)
+
+        with ThreadPoolExecutor(len(contenders)) as pool:
+            won = list(pool.map(grab, contenders))
+        assert won.count(True) == 1
+        holder = contenders[0].holder("sync:99XX-00")
+        assert holder is not None and holder.owner == f"machine-{won.index(True)}"
+    finally:
+        store.close()
