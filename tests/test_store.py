@@ -493,3 +493,27 @@ def test_duo_status_may_be_given_as_its_code(store: Store) -> None:
     assert store.get(outbox_id).duo_status is DuoStatus.IN_BEHANDELING  # type: ignore[union-attr]
     with pytest.raises(ValueError):
         store.apply_duo_status("VM1", "X", None, None, T0, T0, "r")
+
+
+def test_enqueue_guard_sees_the_pupils_known_meldingen_and_can_refuse(store: Store) -> None:
+    """``guard`` runs inside the writing transaction with the pupil's known meldingen (the API's
+    second V08/V09 check); raising writes nothing."""
+    store.enqueue(new_item("231045", begindatum=dt.date(2024, 9, 2)), T0, "sis")
+    store.enqueue(new_item("999999", begindatum=dt.date(2024, 9, 2)), T0, "sis")
+    seen: list[list[KnownMelding]] = []
+
+    def refuse(known: list[KnownMelding]) -> None:
+        seen.append(known)
+        raise ValueError("overlap")
+
+    with pytest.raises(ValueError, match="overlap"):
+        store.enqueue(new_item("231045", begindatum=dt.date(2024, 9, 3)), T0, "api", refuse)
+    assert [(k.leerlingnummer, k.begindatum) for k in seen[0]] == [
+        ("231045", dt.date(2024, 9, 2))
+    ]  # only this pupil's
+    assert store.counts()[State.QUEUED] == 2  # nothing written
+
+    allowed = store.enqueue(
+        new_item("231045", begindatum=dt.date(2024, 9, 5)), T0, "api", lambda known: None
+    )
+    assert allowed.created and store.counts()[State.QUEUED] == 3

@@ -49,7 +49,7 @@ XMLSEC1 = shutil.which("xmlsec1")
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> PkiFiles:
-    return init_pki(tmp_path_factory.mktemp("pki"))
+    return init_pki(tmp_path_factory.mktemp("pki"), now=NOW)  # valid at NOW, however late
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +244,7 @@ def test_the_gateway_refuses_a_wrong_answer(
     elif case == "unpinned certificate":
         data = answer(sent, client)  # our own certificate is not DUO's
     elif case == "unpinned key, pinned token":
-        foreign = init_foreign_client(tmp_path)
+        foreign = init_foreign_client(tmp_path, now=NOW)
         signer = Credentials.load(foreign.client_cert, foreign.client_key)
         root = tree(answer(sent, signer))
         token = next(root.iter(f"{{{WSSE}}}BinarySecurityToken"))

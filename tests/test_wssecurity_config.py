@@ -22,7 +22,7 @@ NOW = dt.datetime.now(dt.UTC)
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> PkiFiles:
-    return init_pki(tmp_path_factory.mktemp("pki"))
+    return init_pki(tmp_path_factory.mktemp("pki"), now=NOW)  # valid at NOW, however late
 
 
 def config(tmp_path: Path, pki: PkiFiles, **duo: object) -> Path:
@@ -73,7 +73,7 @@ def test_check_settings_checks_the_pinned_certificate_and_the_crl(
     result = check_settings(settings, NOW)
     assert any("duo.duo_cert: het DUO-certificaat is verlopen" in e for e in result.errors)
 
-    soon = init_pki(tmp_path / "kort", days=10)
+    soon = init_pki(tmp_path / "kort", days=10, now=NOW)
     settings = load_settings(config(tmp_path, pki, duo_cert=soon.signing_cert), env={})
     result = check_settings(settings, NOW)
     assert result.duo_certificate_days_left == 9

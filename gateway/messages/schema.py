@@ -50,16 +50,32 @@ def wsdl_path() -> Path:
     return xsd_dir() / WSDL_FILE
 
 
-@functools.cache
+_load_lock = threading.Lock()
+
+
 def lxml_schema() -> etree.XMLSchema:
-    """The one cached lxml schema of all request and answer documents."""
+    """The one cached lxml schema of all request and answer documents. Loaded once under a
+    lock: libxml2 fails (``XMLSchemaParseError``) when two threads parse the schemas at the
+    same time, as the first two requests of the HTTP API did."""
+    with _load_lock:
+        return _lxml_schema()
+
+
+@functools.cache
+def _lxml_schema() -> etree.XMLSchema:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     return etree.XMLSchema(etree.parse(str(schema_path()), parser))
 
 
-@functools.cache
 def xmlschema_schema() -> xmlschema.XMLSchema10:
-    """The same schemas loaded with xmlschema, confined to the files of ``xsd/``."""
+    """The same schemas loaded with xmlschema, confined to the files of ``xsd/`` (once, under
+    the same lock)."""
+    with _load_lock:
+        return _xmlschema_schema()
+
+
+@functools.cache
+def _xmlschema_schema() -> xmlschema.XMLSchema10:
     return xmlschema.XMLSchema10(str(schema_path()), allow="sandbox", defuse="always")
 
 

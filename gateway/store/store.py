@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.resources import as_file, files
 from typing import Any
@@ -41,6 +41,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -180,16 +181,33 @@ class Store:
 
     # ----- enqueue -----
 
-    def enqueue(self, item: NewOutboxItem, now: dt.datetime, actor: str) -> EnqueueResult:
+    def enqueue(
+        self,
+        item: NewOutboxItem,
+        now: dt.datetime,
+        actor: str,
+        guard: Callable[[builtins.list[KnownMelding]], None] | None = None,
+    ) -> EnqueueResult:
         """Write a validated request to the outbox as ``queued``, due at once (DESIGN.md 4).
 
         Idempotent on the natural key (``NewOutboxItem.natural_key``): when a live row (any
         state but ``rejected``) has that key, nothing is written and that row is returned with
         ``created=False``. A rejected request does not block a corrected one.
+
+        ``guard`` sees the pupil's known meldingen (as ``known_meldingen``) inside the writing
+        transaction, with every other writer for that pupil held off (SQLite: the database's
+        write lock; PostgreSQL: an advisory lock per school and pupil), and raises to refuse:
+        nothing is written. So a check against the known meldingen (V08, V09) cannot be
+        outrun by a concurrent request for the same pupil.
         """
         now = _aware(now)
         key = item.natural_key
         with self._write() as connection:
+            if guard is not None and connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:pupil))"),
+                    {"pupil": f"verzuim-enqueue:{item.brin}:{item.leerlingnummer}"},
+                )
             existing = connection.execute(
                 select(outbox.c.id, outbox.c.state).where(
                     outbox.c.natural_key == key, outbox.c.state != State.REJECTED.value
@@ -197,6 +215,8 @@ class Store:
             ).first()
             if existing is not None:
                 return EnqueueResult(existing.id, False, State(existing.state))
+            if guard is not None:
+                guard(self._known_meldingen(connection, item.brin, item.leerlingnummer))
             new_id = connection.execute(
                 insert(outbox)
                 .values(
@@ -787,23 +807,32 @@ class Store:
         by a change that is still pending.
         """
         with self._read() as connection:
-            meldingen = self._rows(
-                connection,
-                and_(
-                    outbox.c.brin == brin,
-                    outbox.c.operation == Operation.MELDEN.value,
-                    outbox.c.state != State.REJECTED.value,
-                ),
-            )
-            changes = self._rows(
-                connection,
-                and_(
-                    outbox.c.brin == brin,
-                    outbox.c.operation == Operation.MUTATIE.value,
-                    outbox.c.state.in_([state.value for state in PENDING_STATES]),
-                    outbox.c.einddatum.is_not(None),
-                ),
-            )
+            return self._known_meldingen(connection, brin)
+
+    def _known_meldingen(
+        self, connection: Connection, brin: str, leerlingnummer: str | None = None
+    ) -> builtins.list[KnownMelding]:
+        """``known_meldingen`` on ``connection``, optionally for one pupil only."""
+        pupil = outbox.c.leerlingnummer == leerlingnummer if leerlingnummer is not None else true()
+        meldingen = self._rows(
+            connection,
+            and_(
+                outbox.c.brin == brin,
+                pupil,
+                outbox.c.operation == Operation.MELDEN.value,
+                outbox.c.state != State.REJECTED.value,
+            ),
+        )
+        changes = self._rows(
+            connection,
+            and_(
+                outbox.c.brin == brin,
+                pupil,
+                outbox.c.operation == Operation.MUTATIE.value,
+                outbox.c.state.in_([state.value for state in PENDING_STATES]),
+                outbox.c.einddatum.is_not(None),
+            ),
+        )
         pending_end: dict[object, dt.date | None] = {}
         for change in changes:  # by id: the latest change wins
             if change.target_outbox_id is not None:

@@ -15,14 +15,14 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from gateway.errors import InputError, MessageError
 from gateway.messages import MeldingMutatie
-from gateway.model import DuoStatus, SchoolConfig
+from gateway.model import DuoStatus, KnownMelding, SchoolConfig
 from gateway.rules.validation import Violation, check_texts, check_withdrawal
 from gateway.service.api.auth import Context, CurrentKey
 from gateway.service.api.context import ApiContext
 from gateway.service.api.idempotent import Answer, run_idempotent
 from gateway.service.api.problems import ProblemError, violations_json
 from gateway.service.api.schemas import IntrekkingIn, MeldingIn, WijzigingIn
-from gateway.service.api.submit import RefusedError, check_melding
+from gateway.service.api.submit import RefusedError, check_melding, known_violations
 from gateway.service.api.tenancy import forbid_foreign_brin, school_for
 from gateway.service.api.views import detail_view, href, row_view
 from gateway.service.jobs import Runtime, queue_change, queue_withdrawal
@@ -76,7 +76,19 @@ def _submit(body: MeldingIn, key: ApiKey, context: ApiContext) -> Answer:
         raise ProblemError(
             422, "melding afgewezen", fouten=violations_json(exc.violations)
         ) from None
-    result = context.store.enqueue(checked.item, now, f"api:{key.prefix}")
+    today = context.today()
+
+    def still_allowed(fresh: list[KnownMelding]) -> None:
+        violations = known_violations(checked.melding, school, fresh, today)
+        if violations:  # another request for this pupil was written in the meantime
+            raise RefusedError(violations)
+
+    try:
+        result = context.store.enqueue(checked.item, now, f"api:{key.prefix}", guard=still_allowed)
+    except RefusedError as exc:
+        raise ProblemError(
+            422, "melding afgewezen", fouten=violations_json(exc.violations)
+        ) from None
     if not result.created:
         raise ProblemError(
             409,

@@ -76,8 +76,6 @@ def check_melding(
         onderwijsnummer=leerling.onderwijsnummer,
         startkwalificatie=body.startkwalificatie,
     )
-    calendar = SchoolCalendar(school.vakanties)
-    pupil_known = [item for item in known if item.leerlingnummer == melding.leerlingnummer]
     melder = inhoud.melder or school.melder
     violations = [
         *check_identity(leerling.bsn, leerling.onderwijsnummer),
@@ -91,11 +89,8 @@ def check_melding(
             inhoud.toelichting_actie_gewenst,
         ),
         *check_melder(melder.naam, melder.email),
-        *check_long_absence_preceded(
-            melding, [_own_run(melding, calendar, today)], pupil_known, calendar
-        ),
-        *check_overlap(melding, pupil_known),
-        *check_obligation(melding, ObligationPeriods.of(student), calendar),
+        *known_violations(melding, school, known, today),
+        *check_obligation(melding, ObligationPeriods.of(student), SchoolCalendar(school.vakanties)),
     ]
     if violations:
         raise RefusedError(violations)
@@ -107,6 +102,23 @@ def check_melding(
             or [Violation("XSD", "melding", exc.summary)]
         ) from None
     return Checked(item, melding)
+
+
+def known_violations(
+    melding: Melding, school: SchoolConfig, known: list[KnownMelding], today: dt.date
+) -> list[Violation]:
+    """The checks that depend on the meldingen already known for the pupil: V08 (an LRV needs 28
+    days of continuous absence, its own period or joined to earlier meldingen) and V09 (no
+    overlap). Run once before and once more inside the writing transaction (``Store.enqueue``
+    ``guard``), so a concurrent request for the same pupil cannot slip past them."""
+    calendar = SchoolCalendar(school.vakanties)
+    pupil_known = [item for item in known if item.leerlingnummer == melding.leerlingnummer]
+    return [
+        *check_long_absence_preceded(
+            melding, [_own_run(melding, calendar, today)], pupil_known, calendar
+        ),
+        *check_overlap(melding, pupil_known),
+    ]
 
 
 def _parse(body: MeldingIn, school: SchoolConfig) -> tuple[Melding, Leerling, MeldingInhoud]:
