@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from test_report import CHROMIUM, _chromium, _Page
 
 from gateway.sample.vendor import write_demo_schools
 
@@ -102,3 +103,32 @@ def test_no_identity_in_the_files_meant_for_people(
         assert leaked == [], f"{name}: {len(leaked)} identity numbers"
     # the documents for DUO do carry them: the check above can find them
     assert any(number in p.read_text() for p in (out / "xml").glob("*.xml") for number in numbers)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt package 'chromium')")
+def test_the_demo_reports_open_in_headless_chromium(
+    demo_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    """Each school's report of the demo renders without console errors or requests, with a
+    section and a chart for every pupil the demo sent a melding for."""
+    out, _ = demo_run
+    outbox = json.loads((out / "outbox.json").read_text(encoding="utf-8"))
+    summary = _summary(out)
+    for school in summary["scholen"]:  # type: ignore[attr-defined]
+        dom, console, requests = _chromium(out / school["rapport"], tmp_path / school["brin"])
+        assert console == [] and requests == [], school["rapport"]
+        page = _Page()
+        page.feed(dom)
+        sections = {s.removeprefix("leerling-") for s in page.sections}
+        charts = {c.removeprefix("grafiek-") for c in page.charts}
+        pupils = {
+            row["leerlingnummer"]
+            for row in outbox
+            if row["actie"] == "melden" and row["id"] in _ids_of(out, school["brin"])
+        }
+        assert pupils and pupils <= sections and pupils <= charts, school["brin"]
+
+
+def _ids_of(out: Path, brin: str) -> set[int]:
+    """The outbox ids of one school's rows (outbox.json has no BRIN; the documents' names do)."""
+    return {int(p.name.split("-")[0]) for p in (out / "xml").glob(f"*-{brin}-*.xml")}
