@@ -171,6 +171,12 @@ def queue(
     except GatewayError as exc:
         raise _fail(str(exc)) from None
     print(f"{len(report.created)} nieuw in de outbox, {len(report.existing)} stonden er al")
+    if report.rejected_before:
+        ids = ", ".join(str(outbox_id) for outbox_id in report.rejected_before)
+        print(
+            f"{len(report.rejected_before)} niet opnieuw: DUO wees precies dit verzoek eerder af "
+            f"(outbox {ids}); verbeter de gegevens of de melding"
+        )
     for reason in report.skipped:
         print(f"niet in de outbox: {reason}")
 

@@ -7,6 +7,7 @@ row that does not exist. Writes go to the outbox only; the worker sends.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -208,20 +209,9 @@ def _change(outbox_id: int, body: WijzigingIn, key: ApiKey, context: ApiContext)
         toelichting=body.toelichting or "",
     )
     runtime = Runtime(context.settings, school, context.store)
-    try:
-        new_id = queue_change(runtime, row.id, change, context.clock())
-    except InputError as exc:
-        raise ProblemError(409, str(exc)) from None
-    except MessageError as exc:
-        raise ProblemError(
-            422,
-            "wijziging afgewezen",
-            fouten=[
-                {"regel": "XSD", "veld": issue.path, "reden": issue.message} for issue in exc.issues
-            ],
-        ) from None
-    new_row = context.store.get(new_id)
-    return _accepted(new_id, new_row.document_id if new_row else "", target=row.id)
+    return _queue_follow_up(
+        context, row, "wijziging", lambda: queue_change(runtime, row.id, change, context.clock())
+    )
 
 
 def _change_violations(row: OutboxRow, body: WijzigingIn, today: dt.date) -> list[Violation]:
@@ -281,18 +271,26 @@ def _withdraw(outbox_id: int, body: IntrekkingIn, key: ApiKey, context: ApiConte
     if violations:
         raise ProblemError(422, "intrekking afgewezen", fouten=violations_json(violations))
     runtime = Runtime(context.settings, school, context.store)
+    return _queue_follow_up(
+        context,
+        row,
+        "intrekking",
+        lambda: queue_withdrawal(runtime, row.id, body.reden, body.toelichting, context.clock()),
+    )
+
+
+def _queue_follow_up(
+    context: ApiContext, row: OutboxRow, what: str, queue: Callable[[], int]
+) -> Answer:
+    """Queue a wijziging or intrekking of ``row`` (``queue`` returns the new outbox id): 202, or
+    409 when the melding cannot take it now, or 422 listing the XSD facets the document breaks."""
     try:
-        new_id = queue_withdrawal(runtime, row.id, body.reden, body.toelichting, context.clock())
+        new_id = queue()
     except InputError as exc:
         raise ProblemError(409, str(exc)) from None
     except MessageError as exc:
-        raise ProblemError(
-            422,
-            "intrekking afgewezen",
-            fouten=[
-                {"regel": "XSD", "veld": issue.path, "reden": issue.message} for issue in exc.issues
-            ],
-        ) from None
+        fouten = [{"regel": "XSD", "veld": i.path, "reden": i.message} for i in exc.issues]
+        raise ProblemError(422, f"{what} afgewezen", fouten=fouten) from None
     new_row = context.store.get(new_id)
     return _accepted(new_id, new_row.document_id if new_row else "", target=row.id)
 
