@@ -49,6 +49,7 @@ from bench_results import Result as BenchResult  # noqa: E402
 from bench_results import record  # noqa: E402
 from bulk_school import write_bulk_school  # noqa: E402
 
+from gateway import aio  # noqa: E402
 from gateway.duo.client import DuoClient  # noqa: E402
 from gateway.logging import configure_logging  # noqa: E402
 from gateway.pki import PkiFiles, init_pki  # noqa: E402
@@ -223,7 +224,7 @@ def sender_rate(runtime: Runtime, count: int, meter: CpuMeter) -> Phase:
     """``verzuim send --once`` on ``count`` queued rows: connections, claims, sends, records."""
     before = meter.sample()
     start = time.perf_counter()
-    report = asyncio.run(send(runtime, _now))
+    report = aio.run(send(runtime, _now))
     elapsed = time.perf_counter() - start
     if report.accepted != count:
         raise RuntimeError(f"only {report.accepted} of {count} accepted: {report}")
@@ -235,7 +236,7 @@ def measure(
 ) -> Result:
     raw_dir, send_dir = base / f"raw-{conc}", base / f"send-{conc}"
     raw_runtime = fresh_runtime(raw_dir, endpoint, pki, conc, count)
-    raw = asyncio.run(raw_rate(raw_runtime, conc, meter))
+    raw = aio.run(raw_rate(raw_runtime, conc, meter))
     raw_runtime.store.close()
     runtime = fresh_runtime(send_dir, endpoint, pki, conc, count)
     rate = sender_rate(runtime, count, meter)

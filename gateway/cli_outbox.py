@@ -3,7 +3,6 @@ change, withdraw, reconcile, status and outbox list. Thin: they call ``gateway.s
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import sys
@@ -15,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gateway import aio
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.messages import MeldingMutatie, RedenIntrekking
@@ -193,7 +193,7 @@ def send_command(
     runtime = _runtime(config, check_transport=True)
     while True:
         try:
-            report = asyncio.run(send(runtime, utc_now))
+            report = aio.run(send(runtime, utc_now))
         except GatewayError as exc:
             raise _fail(str(exc)) from None
         print(
@@ -262,7 +262,7 @@ def reconcile(config: ConfigOption = None) -> None:
     """
     runtime = _runtime(config, check_transport=True)
     try:
-        report = asyncio.run(reconcile_now(runtime, utc_now))
+        report = aio.run(reconcile_now(runtime, utc_now))
     except GatewayError as exc:
         raise _fail(str(exc)) from None
     print(

@@ -16,7 +16,7 @@ import typer
 from prometheus_client import start_http_server
 from rich.console import Console
 
-from gateway import metrics
+from gateway import aio, metrics
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.service.jobs import Runtime, utc_now
@@ -77,7 +77,7 @@ def worker(
         # come from the store, on the /metrics of any `verzuim serve`
         start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.REGISTRY)
     try:
-        report = asyncio.run(_main(runtime, once, poll, reconcile_every))
+        report = aio.run(_main(runtime, once, poll, reconcile_every))
     except GatewayError as exc:
         Console(stderr=True).print(f"fout: {exc}", markup=False, highlight=False)
         raise typer.Exit(USAGE_ERROR) from None

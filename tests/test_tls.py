@@ -12,11 +12,12 @@ import socket
 import ssl
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import uvloop
 from simulator_docs import melden
 
 from gateway.duo.client import DuoClient, tls_context
@@ -41,12 +42,31 @@ def sim(tmp_path_factory: pytest.TempPathFactory, pki: PkiFiles) -> Iterator[Run
         yield running
 
 
-def _send(endpoint: str, pki: PkiFiles, context: ssl.SSLContext) -> object:
+#: Every send runs on both event loops the gateway may use (``gateway.aio``): the TLS
+#: transport, and so how a refusal shows, is the loop's own.
+LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop] | None] = {
+    "asyncio": None,
+    "uvloop": uvloop.new_event_loop,
+}
+
+
+@pytest.fixture(params=list(LOOPS))
+def loop(request: pytest.FixtureRequest) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    return LOOPS[request.param]
+
+
+def _send(
+    endpoint: str,
+    pki: PkiFiles,
+    context: ssl.SSLContext,
+    loop: Callable[[], asyncio.AbstractEventLoop] | None,
+) -> object:
     async def go() -> object:
         async with DuoClient(endpoint, pki.oin, context, max_attempts=1) as client:
             return await client.send("melden", to_bytes(melden()))
 
-    return asyncio.run(go())
+    with asyncio.Runner(loop_factory=loop) as runner:
+        return runner.run(go())
 
 
 def _legacy_context(server: bool) -> ssl.SSLContext:
@@ -109,14 +129,16 @@ def test_tls_1_1_is_refused_by_the_simulator(pki: PkiFiles, sim: RunningSimulato
         _handshake(sim.server.port, client)
 
 
-def test_the_gateway_refuses_a_tls_1_1_server(pki: PkiFiles) -> None:
+def test_the_gateway_refuses_a_tls_1_1_server(
+    pki: PkiFiles, loop: Callable[[], asyncio.AbstractEventLoop] | None
+) -> None:
     context = tls_context(pki.client_cert, pki.client_key, pki.ca_cert)
     assert context.minimum_version is ssl.TLSVersion.TLSv1_2
     with legacy_server(pki) as port:
         with pytest.raises(ssl.SSLError):
             _handshake(port, context)
         with pytest.raises(SecurityError, match="TLS"):
-            _send(f"https://127.0.0.1:{port}/verzuim/v1", pki, context)
+            _send(f"https://127.0.0.1:{port}/verzuim/v1", pki, context, loop)
 
 
 def test_tls_1_3_is_negotiated_and_the_system_store_is_not_used(
@@ -132,9 +154,11 @@ def test_tls_1_3_is_negotiated_and_the_system_store_is_not_used(
     assert server_context(pki).minimum_version is ssl.TLSVersion.TLSv1_2
 
 
-def test_a_correct_setup_is_accepted(pki: PkiFiles, sim: RunningSimulator) -> None:
+def test_a_correct_setup_is_accepted(
+    pki: PkiFiles, sim: RunningSimulator, loop: Callable[[], asyncio.AbstractEventLoop] | None
+) -> None:
     context = tls_context(pki.client_cert, pki.client_key, pki.ca_cert)
-    assert isinstance(_send(sim.endpoint, pki, context), LeveringNummer)
+    assert isinstance(_send(sim.endpoint, pki, context, loop), LeveringNummer)
 
 
 def _health_over_raw_tls(port: int, context: ssl.SSLContext) -> bytes:
@@ -153,32 +177,42 @@ def _health_over_raw_tls(port: int, context: ssl.SSLContext) -> bytes:
         return b""
 
 
-def _refused(sim: RunningSimulator, pki: PkiFiles, context: ssl.SSLContext) -> None:
+def _refused(
+    sim: RunningSimulator,
+    pki: PkiFiles,
+    context: ssl.SSLContext,
+    loop: Callable[[], asyncio.AbstractEventLoop] | None,
+) -> None:
     """The gateway sees a security error, or (TLS 1.3: the server's reset can overtake its
     alert) an unknown outcome that is reconciled, never resent; the simulator processed
     nothing."""
     before = len(sim.admin.meldingen())
     with pytest.raises((SecurityError, UnknownOutcomeError)):
-        _send(sim.endpoint, pki, context)
+        _send(sim.endpoint, pki, context, loop)
     assert len(sim.admin.meldingen()) == before
 
 
-def test_no_client_certificate_is_refused(pki: PkiFiles, sim: RunningSimulator) -> None:
+def test_no_client_certificate_is_refused(
+    pki: PkiFiles, sim: RunningSimulator, loop: Callable[[], asyncio.AbstractEventLoop] | None
+) -> None:
     good = tls_context(pki.client_cert, pki.client_key, pki.ca_cert)
     assert _health_over_raw_tls(sim.server.port, good) == b"HTTP/1.1 200"  # the check can pass
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(str(pki.ca_cert))
     assert _health_over_raw_tls(sim.server.port, context) == b""
-    _refused(sim, pki, context)
+    _refused(sim, pki, context, loop)
 
 
 def test_a_client_certificate_of_another_ca_is_refused(
-    pki: PkiFiles, sim: RunningSimulator, tmp_path: Path
+    pki: PkiFiles,
+    sim: RunningSimulator,
+    tmp_path: Path,
+    loop: Callable[[], asyncio.AbstractEventLoop] | None,
 ) -> None:
     foreign = init_foreign_client(tmp_path)
     context = tls_context(foreign.client_cert, foreign.client_key, pki.ca_cert)
     assert _health_over_raw_tls(sim.server.port, context) == b""
-    _refused(sim, pki, context)
+    _refused(sim, pki, context, loop)
 
 
 @pytest.mark.parametrize(
@@ -201,21 +235,25 @@ def test_a_bad_server_certificate_is_refused(
     start: dt.datetime,
     end: dt.datetime,
     reason: str,
+    loop: Callable[[], asyncio.AbstractEventLoop] | None,
 ) -> None:
     bad = issue_server_cert(pki, tmp_path / "bad-pki", hosts, start, end)
     with running_simulator(tmp_path, pki=bad) as sim:
         context = tls_context(pki.client_cert, pki.client_key, pki.ca_cert)
         with pytest.raises(SecurityError, match=reason):
-            _send(sim.endpoint, pki, context)
+            _send(sim.endpoint, pki, context, loop)
 
 
 def test_a_revoked_server_certificate_is_refused_with_a_crl(
-    pki: PkiFiles, sim: RunningSimulator, tmp_path: Path
+    pki: PkiFiles,
+    sim: RunningSimulator,
+    tmp_path: Path,
+    loop: Callable[[], asyncio.AbstractEventLoop] | None,
 ) -> None:
     clean = write_crl(pki, tmp_path / "clean.crl.pem")
     context = tls_context(pki.client_cert, pki.client_key, pki.ca_cert, crl_file=clean)
-    assert isinstance(_send(sim.endpoint, pki, context), LeveringNummer)
+    assert isinstance(_send(sim.endpoint, pki, context, loop), LeveringNummer)
     revoked = write_crl(pki, tmp_path / "revoked.crl.pem", revoked=[pki.server_cert])
     context = tls_context(pki.client_cert, pki.client_key, pki.ca_cert, crl_file=revoked)
     with pytest.raises(SecurityError, match="revoked"):
-        _send(sim.endpoint, pki, context)
+        _send(sim.endpoint, pki, context, loop)

@@ -24,10 +24,18 @@ import uuid
 from pathlib import Path
 from typing import TypeVar
 
-import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from gateway.duo.envelope import Addressing, fault_is_client, read_reply, request_envelope
+from gateway.duo.http11 import (
+    ConnectError,
+    Connection,
+    ConnectTimeoutError,
+    Endpoint,
+    ExchangeError,
+    ExchangeTimeoutError,
+    HttpResponse,
+)
 from gateway.duo.wssecurity import WsSecurity
 from gateway.errors import (
     MessageError,
@@ -56,6 +64,8 @@ _EXPECTED: dict[str, tuple[type, ...]] = {
     OP_AANVRAAG: (LeveringMeldingen,),
 }
 A = TypeVar("A")
+#: Short in-call retries of transient errors: 0.2 s, 0.4 s, ... at most 2 s apart.
+_RETRY_WAIT = wait_exponential(multiplier=0.2, max=2.0)
 
 
 def tls_context(
@@ -83,10 +93,12 @@ def tls_context(
 class DuoClient:
     """Sends stored request documents to DUO's endpoint.
 
-    Connections are kept in *lanes*: one keep-alive connection per lane, as many lanes as
-    ``max_connections``, all sharing one ``ssl.SSLContext``. A request takes a free lane and gives
-    it back. (One httpx pool of N connections re-checks every connection on every request, which
-    cost more CPU than the requests themselves at 16 connections; ``benchmarks/sender.py``.)
+    Connections are kept in *lanes*: at most one keep-alive connection per lane, as many lanes
+    as ``max_connections``, all sharing one ``ssl.SSLContext``. A request takes a free lane,
+    opens its connection when there is none (or the old one is no longer usable) and gives the
+    lane back. The HTTP exchange itself is ``gateway.duo.http11`` (a lean HTTP/1.1 POST on the
+    event loop's own TLS transport): httpx's client cost more CPU per request than everything
+    else the sender does (``benchmarks/sender.py``).
     """
 
     def __init__(
@@ -98,23 +110,18 @@ class DuoClient:
         connect_timeout_seconds: float = 10.0,
         max_attempts: int = 3,
         max_connections: int = 16,
-        transport: httpx.AsyncBaseTransport | None = None,
         security: WsSecurity | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.oin = oin
         self.security = security  # profile 2W-be-S: sign requests, verify answers
         self.max_attempts = max(1, max_attempts)
-        self._lanes: list[httpx.AsyncClient] = [
-            httpx.AsyncClient(
-                verify=context,
-                timeout=httpx.Timeout(timeout_seconds, connect=connect_timeout_seconds),
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                transport=transport,
-            )
-            for _ in range(max(1, max_connections))
-        ]
-        self._free: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        self._target = Endpoint.parse(endpoint)
+        self._context = context
+        self._timeout = timeout_seconds
+        self._connect_timeout = connect_timeout_seconds
+        self._lanes = [_Lane() for _ in range(max(1, max_connections))]
+        self._free: asyncio.Queue[_Lane] = asyncio.Queue()
         for lane in self._lanes:
             self._free.put_nowait(lane)
 
@@ -126,15 +133,23 @@ class DuoClient:
 
     async def aclose(self) -> None:
         for lane in self._lanes:
-            await lane.aclose()
+            lane.close()
+        await asyncio.sleep(0)  # let the transports start closing
 
     async def send(self, operation: str, document: bytes) -> Answer:
         """Send a stored ``melden``/``mutatie``/``intrekken`` document; short retries of
-        transient errors only."""
+        transient errors only (the first try runs without tenacity's machinery)."""
         soap_operation = OPERATIONS[operation]
+        try:
+            return await self._call(soap_operation, document)
+        except TransientError:
+            if self.max_attempts == 1:
+                raise
+        # the remaining attempts, with backoff (tenacity's first wait, then its own)
+        await asyncio.sleep(_RETRY_WAIT.multiplier)
         async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential(multiplier=0.2, max=2.0),
+            stop=stop_after_attempt(self.max_attempts - 1),
+            wait=_RETRY_WAIT,
             retry=retry_if_exception_type(TransientError),
             reraise=True,
         ):
@@ -149,7 +164,7 @@ class DuoClient:
         document = to_bytes(build_aanvraag(school, since, document_id=uuid.uuid4(), now=now))
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential(multiplier=0.2, max=2.0),
+            wait=_RETRY_WAIT,
             retry=retry_if_exception_type((TransientError, UnknownOutcomeError)),
             reraise=True,
         ):
@@ -188,26 +203,50 @@ class DuoClient:
             raise UnknownOutcomeError(f"DUO antwoordde {type(answer).__name__} op {operation}")
         return answer
 
-    async def _post(self, envelope: bytes, action: str) -> httpx.Response:
+    async def _post(self, envelope: bytes, action: str) -> HttpResponse:
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{action}"'}
+        lane = await self._free.get()
         try:
-            lane = await self._free.get()
-            try:
-                return await lane.post(self.endpoint, content=envelope, headers=headers)
-            finally:
-                self._free.put_nowait(lane)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            connection = await lane.connection(self._target, self._context, self._connect_timeout)
+            return await connection.post(self._target, headers, envelope, self._timeout)
+        except ConnectError as exc:
             if _is_tls_failure(exc):
                 raise SecurityError(f"TLS-verbinding met DUO geweigerd: {_reason(exc)}") from None
             raise TransientError(f"geen verbinding met DUO: {_reason(exc)}") from None
-        except httpx.PoolTimeout as exc:
-            raise TransientError(f"geen vrije verbinding: {_reason(exc)}") from None
-        except httpx.HTTPError as exc:
+        except ExchangeError as exc:
             if _is_tls_failure(exc):  # TLS 1.3: a refused client certificate shows on read
                 raise SecurityError(f"TLS-verbinding met DUO geweigerd: {_reason(exc)}") from None
             raise UnknownOutcomeError(
                 f"verbinding met DUO verbroken na verzenden: {_reason(exc)}"
             ) from None
+        finally:
+            self._free.put_nowait(lane)
+
+
+class _Lane:
+    """A slot for one keep-alive connection."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self) -> None:
+        self._connection: Connection | None = None
+
+    async def connection(
+        self, endpoint: Endpoint, context: ssl.SSLContext, timeout: float
+    ) -> Connection:
+        current = self._connection
+        if current is not None and current.usable:
+            return current
+        if current is not None:
+            current.close()
+            self._connection = None
+        self._connection = await Connection.open(endpoint, context, timeout)
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 def _fault_error(
@@ -233,7 +272,7 @@ def _rejected(answer: Foutmelding) -> RejectedError:
 def _is_tls_failure(exc: Exception) -> bool:
     """A TLS refusal somewhere in the chain. A timeout is never one: its context holds the
     ``SSLWantReadError`` the TLS stream was waiting on, which is flow control, not a failure."""
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, ExchangeTimeoutError | ConnectTimeoutError):
         return False
     cause: BaseException | None = exc
     while cause is not None:

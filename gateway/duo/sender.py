@@ -49,9 +49,11 @@ class SendPolicy:
     #: request cannot still be in flight when the lease runs out (settings: the longest send,
     #: at most half the lease).
     lease_margin: dt.timedelta = dt.timedelta(0)
-    batch: int = 50
-    #: Outcomes recorded per transaction (also before every claim and at the end of a run).
-    record_every: int = 16
+    #: Rows claimed per transaction (the next claim starts while ``concurrency`` are left).
+    batch: int = 100
+    #: Outcomes recorded per transaction (also before every claim and at the end of a run):
+    #: until then their rows stay ``sending``, so a crash leaves them to be reconciled.
+    record_every: int = 32
     backoff: dt.timedelta = dt.timedelta(seconds=60)
     backoff_max: dt.timedelta = dt.timedelta(hours=1)
 

@@ -47,6 +47,7 @@ from sqlalchemy import func, select
 
 from adapters.canonical import CanonicalExport
 from adapters.export import write_rejections
+from gateway import aio
 from gateway.errors import GatewayError, TransportError
 from gateway.history import load_history
 from gateway.logging import get_logger
@@ -485,7 +486,7 @@ def _queue(
 def _deliver(runtimes: list[Runtime], clock: Clock, stop: StopFlag, summary: SyncSummary) -> None:
     """Send what is due and reconcile every school (the worker, once)."""
     try:
-        sent, reconciled = asyncio.run(_deliver_async(runtimes, clock, stop))
+        sent, reconciled = aio.run(_deliver_async(runtimes, clock, stop))
     except (GatewayError, OSError) as exc:
         summary.fouten.append(f"verzenden: {_describe(exc)}")
         log.error("verzenden mislukt", error=_describe(exc))

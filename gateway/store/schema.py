@@ -109,6 +109,7 @@ Index("ix_outbox_state_due", outbox.c.state, outbox.c.next_attempt_at)
 Index("ix_outbox_state_lease", outbox.c.state, outbox.c.lease_until)
 Index("ix_outbox_duo_nummer", outbox.c.duo_nummer)
 Index("ix_outbox_target_nummer", outbox.c.target_nummer)
+Index("ix_outbox_target_outbox_id", outbox.c.target_outbox_id)  # migration 0004
 Index("ix_outbox_match", outbox.c.brin, outbox.c.code, outbox.c.begindatum)
 
 audit = Table(

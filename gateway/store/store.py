@@ -348,23 +348,31 @@ class Store:
 
     @staticmethod
     def _due_query(now: dt.datetime, limit: int) -> Any:
+        """Due ``queued`` rows, oldest due first, without a change or withdrawal that must wait
+        for an earlier request for the same melding (same ``target_nummer`` or same
+        ``target_outbox_id``). Each of the two lookups runs only for a row that has that target,
+        through its index: a new melding costs no subquery at all."""
         other = outbox.alias("other")
-        same_target = or_(
+        unfinished = or_(
+            other.c.state.in_([State.SENDING.value, State.UNKNOWN.value, State.SECURITY.value]),
+            and_(other.c.state == State.QUEUED.value, other.c.id < outbox.c.id),
+        )
+        earlier_unfinished = or_(
             and_(
                 outbox.c.target_nummer.is_not(None),
-                other.c.target_nummer == outbox.c.target_nummer,
+                exists().where(
+                    other.c.target_nummer == outbox.c.target_nummer,
+                    other.c.id != outbox.c.id,
+                    unfinished,
+                ),
             ),
             and_(
                 outbox.c.target_outbox_id.is_not(None),
-                other.c.target_outbox_id == outbox.c.target_outbox_id,
-            ),
-        )
-        earlier_unfinished = exists().where(
-            same_target,
-            other.c.id != outbox.c.id,
-            or_(
-                other.c.state.in_([State.SENDING.value, State.UNKNOWN.value, State.SECURITY.value]),
-                and_(other.c.state == State.QUEUED.value, other.c.id < outbox.c.id),
+                exists().where(
+                    other.c.target_outbox_id == outbox.c.target_outbox_id,
+                    other.c.id != outbox.c.id,
+                    unfinished,
+                ),
             ),
         )
         return (

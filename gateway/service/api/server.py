@@ -9,6 +9,7 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
+from gateway import aio
 from gateway.logging import get_logger
 from gateway.service.jobs import Runtime
 from gateway.service.worker import run_worker
@@ -38,7 +39,7 @@ def run_server(app: FastAPI, runtime: Runtime, *, host: str, port: int, worker: 
             server_header=False,
         )
     )
-    asyncio.run(_serve(server, runtime, worker))
+    aio.run(_serve(server, runtime, worker))
 
 
 async def _serve(server: uvicorn.Server, runtime: Runtime, with_worker: bool) -> None:
