@@ -294,6 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     args = parser.parse_args(argv)
+    if args.latency_ms < 1:
+        parser.error("--latency-ms must be at least 1 (the ideal is concurrency / latency)")
     configure_logging("WARNING", "json")  # as the CLI with [logging] level = "WARNING"
     with tempfile.TemporaryDirectory(prefix="bench-sender-") as tmp:
         base = Path(tmp)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -178,6 +179,96 @@ def test_municipality_plan_is_seeded_and_per_melding() -> None:
         assert 5_000_000 <= plan.behandeling_op <= 15_000_000
         assert plan.behandeling_op + 10_000_000 <= plan.afsluiting_op
     assert municipality.plan(5, "VM1", 0, None, 20.0).afsluiting_op is None
+
+
+def test_municipality_plan_stays_the_same_across_versions() -> None:
+    """A stored plan was drawn with ``random.Random(f"{seed}/{nummer}")``: the same draws give
+    the same plan, also after a change of the code around them."""
+    assert [municipality.plan(5, f"VM{i:08d}", 0, 10.0, 20.0) for i in (1, 2, 3)] == [
+        Schedule(6_407_332, 32_491_903, DuoStatus.AFGESLOTEN, "HALT"),
+        Schedule(9_477_517, 35_432_542, DuoStatus.AFGESLOTEN, "ZORG"),
+        Schedule(12_798_871, 41_121_859, DuoStatus.TER_KENNISGEVING, None),
+    ]
+
+
+def test_due_steps_come_on_time_also_after_quiet_periods(tmp_path: Path) -> None:
+    """The store keeps the first moment a step can be due and does not ask the table before
+    it; a registration with an earlier step, or any change, must move that moment."""
+    start = dt.datetime(2024, 9, 5, 8, 0, tzinfo=dt.UTC)
+    clock = [start]
+    store = SimulatorStore(tmp_path / "sim.db", clock=lambda: clock[0])
+
+    def at(seconds: int) -> list[tuple[str, DuoStatus, str | None]]:
+        clock[0] = start + dt.timedelta(seconds=seconds)
+        return store.due_transitions(store.now())
+
+    def planned(behandeling: int, afsluiting: int) -> Callable[[str, int], Schedule]:
+        base = to_micros(start)
+        return lambda nummer, registered: Schedule(
+            base + behandeling * 1_000_000,
+            base + afsluiting * 1_000_000,
+            DuoStatus.AFGESLOTEN,
+            "HALT",
+        )
+
+    late = store.register(_new("99XX"), planned(100, 200))
+    assert at(0) == []  # quiet until 100
+    early = store.register(_new("99XX"), planned(50, 300))  # due before the quiet moment
+    assert at(60) == [(early, DuoStatus.IN_BEHANDELING, None)]
+    store.change(early, soort="STATUS", status=DuoStatus.IN_BEHANDELING)
+    assert at(99) == []
+    assert at(100) == [(late, DuoStatus.IN_BEHANDELING, None)]
+    store.change(late, soort="STATUS", status=DuoStatus.IN_BEHANDELING)
+    assert at(199) == []
+    assert at(250) == [(late, DuoStatus.AFGESLOTEN, "HALT")]
+    store.change(late, soort="STATUS", status=DuoStatus.AFGESLOTEN, reden_afsluiting="HALT")
+    assert at(299) == []
+    assert at(300) == [(early, DuoStatus.AFGESLOTEN, "HALT")]
+    store.change(early, soort="STATUS", status=DuoStatus.TER_KENNISGEVING)
+    assert at(10_000) == []
+    store.close()
+
+
+def test_a_melding_and_its_registratie_entry_are_written_together(tmp_path: Path) -> None:
+    store = SimulatorStore(tmp_path / "sim.db")
+    first = store.register(_new("99XX"), _no_plan)
+    with pytest.raises(sqlite3.IntegrityError):  # the number exists: nothing is written
+        store.register_existing(_new("99XX"), first, DuoStatus.IN_BEHANDELING)
+    assert [entry[1] for entry in store.change_log(first)] == ["REGISTRATIE"]
+    assert len(store.all()) == 1
+    second = store.register(_new("99XX"), _no_plan)
+    assert second == "VM00000002"  # the failed one took no number
+    assert [(entry[1], entry[2]) for entry in store.change_log(second)] == [
+        ("REGISTRATIE", DuoStatus.GEREGISTREERD)
+    ]
+    store.close()
+
+
+def test_a_file_of_an_earlier_version_is_brought_up_to_date(tmp_path: Path) -> None:
+    """Files written before the REGISTRATIE trigger and the partial due indexes: the old
+    indexes go, the new ones and the trigger come, and a registration is logged once."""
+    path = tmp_path / "sim.db"
+    store = SimulatorStore(path)
+    first = store.register(_new("99XX"), _no_plan)
+    store.close()
+    with sqlite3.connect(path) as db:  # the schema as the earlier version left it
+        db.executescript(
+            "DROP TRIGGER meldingen_registratie; DROP INDEX meldingen_due_r; "
+            "DROP INDEX meldingen_due_b; "
+            "CREATE INDEX meldingen_due_behandeling ON meldingen (status, behandeling_op); "
+            "CREATE INDEX meldingen_due_afsluiting ON meldingen (status, afsluiting_op);"
+        )
+    db.close()
+    reopened = SimulatorStore(path)
+    second = reopened.register(_new("99XX"), _no_plan)
+    assert [entry[1] for entry in reopened.change_log(first)] == ["REGISTRATIE"]
+    assert [entry[1] for entry in reopened.change_log(second)] == ["REGISTRATIE"]
+    reopened.close()
+    with sqlite3.connect(path) as db:
+        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    db.close()
+    assert {"meldingen_due_r", "meldingen_due_b", "meldingen_registratie"} <= names
+    assert not names & {"meldingen_due_behandeling", "meldingen_due_afsluiting"}
 
 
 def test_change_moments_are_unique_even_when_the_clock_stands_still(tmp_path: Path) -> None:

@@ -82,142 +82,139 @@ def request_from_element(element: etree._Element) -> Request:
 
 def parse_dc0018(element: etree._Element) -> LeveringNummer:
     """DC0018 ``LeveringNummerMeldingRelatiefVerzuim``: DUO's number of the new melding."""
-    _expect(element, DC0018)
+    fields = _expect(element, DC0018)
     return LeveringNummer(
-        kop=_kop(element),
-        verzoek_id=_req(element, "IdentificatiecodeVerzoek"),
-        nummer=_req(element, "NummerMeldingRelatiefVerzuim"),
-        status=DuoStatus(_req(element, "StatusMelding")),
+        kop=_kop(fields),
+        verzoek_id=fields.req("IdentificatiecodeVerzoek"),
+        nummer=fields.req("NummerMeldingRelatiefVerzuim"),
+        status=DuoStatus(fields.req("StatusMelding")),
     )
 
 
 def parse_dc0001(element: etree._Element) -> Bevestiging:
     """DC0001 ``Bevestiging``: the change or withdrawal is processed."""
-    _expect(element, DC0001)
+    fields = _expect(element, DC0001)
     return Bevestiging(
-        kop=_kop(element),
-        verzoek_id=_req(element, "IdentificatiecodeVerzoek"),
-        nummer=_req(element, "NummerMeldingRelatiefVerzuim"),
-        status=DuoStatus(_req(element, "StatusMelding")),
+        kop=_kop(fields),
+        verzoek_id=fields.req("IdentificatiecodeVerzoek"),
+        nummer=fields.req("NummerMeldingRelatiefVerzuim"),
+        status=DuoStatus(fields.req("StatusMelding")),
     )
 
 
 def parse_dc0002(element: etree._Element) -> Foutmelding:
     """DC0002 ``Foutmelding``: a business rejection with its errors (final, DOMAIN.md 3.1)."""
-    _expect(element, DC0002)
-    fouten = tuple(
-        Fout(
-            code=_req(node, "Foutcode"),
-            omschrijving=_req(node, "Foutomschrijving"),
-            element=_opt(node, "Element"),
-        )
-        for node in element.iterchildren(q("Fout"))
-    )
+    fields = _expect(element, DC0002)
+    fouten = tuple(_fout(_Fields(node)) for node in element.iterchildren(q("Fout")))
     return Foutmelding(
-        kop=_kop(element),
-        verzoek_id=_opt(element, "IdentificatiecodeVerzoek") or None,
+        kop=_kop(fields),
+        verzoek_id=fields.opt("IdentificatiecodeVerzoek") or None,
         fouten=fouten,
     )
 
 
 def parse_dc0011(element: etree._Element) -> LeveringMeldingen:
     """DC0011 ``LeveringMeldingRelatiefVerzuim``: one page of changed meldingen."""
-    _expect(element, DC0011)
-    gevallen = tuple(_verzuimgeval(node) for node in element.iterchildren(q("Verzuimgeval")))
+    fields = _expect(element, DC0011)
+    gevallen = tuple(
+        _verzuimgeval(_Fields(node)) for node in element.iterchildren(q("Verzuimgeval"))
+    )
     return LeveringMeldingen(
-        kop=_kop(element),
-        verzoek_id=_req(element, "IdentificatiecodeVerzoek"),
+        kop=_kop(fields),
+        verzoek_id=fields.req("IdentificatiecodeVerzoek"),
         gevallen=gevallen,
-        volgend_selectiemoment=_moment(_req(element, "VolgendSelectiemoment")),
-        vervolg=_req(element, "IndicatieVervolg") == "J",
+        volgend_selectiemoment=_moment(fields.req("VolgendSelectiemoment")),
+        vervolg=fields.req("IndicatieVervolg") == "J",
     )
 
 
 def parse_melden(element: etree._Element) -> MeldenVerzoek:
     """A ``MeldenRelatiefVerzuim`` request: the wire fields of the melding and its content."""
-    _expect(element, OP_MELDEN)
-    instelling = _child(element, "Onderwijsinstelling")
-    spec = _child(element, "Verzuimspecificatie")
-    totaal = _opt(spec, "TotaalAantalUren")
-    einddatum = _opt(element, "Einddatum")
-    deelname = element.find(q("Onderwijsdeelname"))
-    contact = element.find(q("ExtraContactpersoon"))
-    adres = element.find(q("AfwijkendAdres"))
-    melder = _child(element, "Melder")
+    fields = _expect(element, OP_MELDEN)
+    instelling = fields.group("Onderwijsinstelling")
+    spec_node = fields.child("Verzuimspecificatie")
+    spec = _Fields(spec_node)
+    totaal = spec.opt("TotaalAantalUren")
+    einddatum = fields.opt("Einddatum")
+    deelname = fields.find("Onderwijsdeelname")
+    contact = fields.find("ExtraContactpersoon")
+    adres = fields.find("AfwijkendAdres")
+    melder = fields.group("Melder")
     inhoud = MeldingInhoud(
-        vermoedelijke_reden=_req(element, "VermoedelijkeReden"),
-        ondernomen_acties=_req(element, "OndernomenActies"),
-        actie_gewenst=_req(element, "ActieGewenst") == "J",
-        toelichting_actie_gewenst=_opt(element, "ToelichtingActieGewenst"),
-        toelichting=_opt(element, "Toelichting"),
+        vermoedelijke_reden=fields.req("VermoedelijkeReden"),
+        ondernomen_acties=fields.req("OndernomenActies"),
+        actie_gewenst=fields.req("ActieGewenst") == "J",
+        toelichting_actie_gewenst=fields.opt("ToelichtingActieGewenst"),
+        toelichting=fields.opt("Toelichting"),
         melder=Melder(
-            naam=_req(melder, "Naam"),
-            email=_req(melder, "Emailadres"),
-            functie=_opt(melder, "Functie"),
-            telefoon=_opt(melder, "Telefoonnummer"),
+            naam=melder.req("Naam"),
+            email=melder.req("Emailadres"),
+            functie=melder.opt("Functie"),
+            telefoon=melder.opt("Telefoonnummer"),
         ),
-        extra_contactpersoon=None if contact is None else _contact(contact),
-        telefoon_ouder_leerling=_opt(element, "TelefoonnummerOuderLeerling"),
-        afwijkend_adres=None if adres is None else _adres(adres),
-        aanduiding_locatie=_opt(instelling, "AanduidingLocatie"),
-        onderwijsdeelname=None if deelname is None else _deelname(deelname),
+        extra_contactpersoon=None if contact is None else _contact(_Fields(contact)),
+        telefoon_ouder_leerling=fields.opt("TelefoonnummerOuderLeerling"),
+        afwijkend_adres=None if adres is None else _adres(_Fields(adres)),
+        aanduiding_locatie=instelling.opt("AanduidingLocatie"),
+        onderwijsdeelname=None if deelname is None else _deelname(_Fields(deelname)),
     )
     return MeldenVerzoek(
-        kop=_kop(element),
-        brin=_req(instelling, "Brin"),
-        vestiging=_opt(instelling, "Vestiging"),
-        leerling=_leerling(_child(element, "Leerling")),
-        code=WireCode(_req(element, "Verzuimsoort")),
-        herhaal=_req(element, "IndicatieHerhaalmelding") == "J",
-        begindatum=dt.date.fromisoformat(_req(element, "Begindatum")),
+        kop=_kop(fields),
+        brin=instelling.req("Brin"),
+        vestiging=instelling.opt("Vestiging"),
+        leerling=_leerling(fields.group("Leerling")),
+        code=WireCode(fields.req("Verzuimsoort")),
+        herhaal=fields.req("IndicatieHerhaalmelding") == "J",
+        begindatum=dt.date.fromisoformat(fields.req("Begindatum")),
         einddatum=dt.date.fromisoformat(einddatum) if einddatum else None,
-        eenheid=_TELWIJZE[_req(spec, "Telwijze")],
+        eenheid=_TELWIJZE[spec.req("Telwijze")],
         uren=float(totaal) if totaal else None,
-        dagen=tuple(_verzuimdag(node) for node in spec.iterchildren(q("Verzuimdag"))),
+        dagen=tuple(_verzuimdag(node) for node in spec_node.iterchildren(q("Verzuimdag"))),
         inhoud=inhoud,
     )
 
 
 def parse_mutatie(element: etree._Element) -> MutatieVerzoek:
     """A ``MutatieMeldingRelatiefVerzuim`` request: a change or a withdrawal."""
-    _expect(element, OP_MUTATIE)
-    instelling = _child(element, "Onderwijsinstelling")
-    nummer = _req(element, "NummerMeldingRelatiefVerzuim")
-    change = element.find(q("Wijziging"))
+    fields = _expect(element, OP_MUTATIE)
+    instelling = fields.group("Onderwijsinstelling")
+    nummer = fields.req("NummerMeldingRelatiefVerzuim")
+    change_node = fields.find("Wijziging")
     wijziging: MeldingMutatie | Intrekking
-    if change is not None:
-        einddatum = _opt(change, "Einddatum")
+    if change_node is not None:
+        change = _Fields(change_node)
+        einddatum = change.opt("Einddatum")
         wijziging = MeldingMutatie(
             nummer=nummer,
             einddatum=dt.date.fromisoformat(einddatum) if einddatum else None,
-            vermoedelijke_reden=_opt(change, "VermoedelijkeReden"),
-            ondernomen_acties=_opt(change, "OndernomenActies"),
-            toelichting=_opt(change, "Toelichting"),
+            vermoedelijke_reden=change.opt("VermoedelijkeReden"),
+            ondernomen_acties=change.opt("OndernomenActies"),
+            toelichting=change.opt("Toelichting"),
         )
     else:
-        withdrawal = _child(element, "Intrekking")
+        withdrawal = fields.group("Intrekking")
         wijziging = Intrekking(
             nummer=nummer,
-            reden=RedenIntrekking(_req(withdrawal, "RedenIntrekking")),
-            toelichting=_opt(withdrawal, "ToelichtingIntrekking"),
+            reden=RedenIntrekking(withdrawal.req("RedenIntrekking")),
+            toelichting=withdrawal.opt("ToelichtingIntrekking"),
         )
     return MutatieVerzoek(
-        kop=_kop(element),
-        brin=_req(instelling, "Brin"),
-        vestiging=_opt(instelling, "Vestiging"),
+        kop=_kop(fields),
+        brin=instelling.req("Brin"),
+        vestiging=instelling.opt("Vestiging"),
         wijziging=wijziging,
     )
 
 
 def parse_aanvraag(element: etree._Element) -> AanvraagVerzoek:
     """An ``AanvraagGewijzigdeMeldingRelatiefVerzuim`` request."""
-    _expect(element, OP_AANVRAAG)
-    instelling = _child(element, "Onderwijsinstelling")
+    fields = _expect(element, OP_AANVRAAG)
+    instelling = fields.group("Onderwijsinstelling")
     return AanvraagVerzoek(
-        kop=_kop(element),
-        brin=_req(instelling, "Brin"),
-        vestiging=_opt(instelling, "Vestiging"),
-        selectiemoment=_moment(_req(element, "Selectiemoment")),
+        kop=_kop(fields),
+        brin=instelling.req("Brin"),
+        vestiging=instelling.opt("Vestiging"),
+        selectiemoment=_moment(fields.req("Selectiemoment")),
     )
 
 
@@ -250,100 +247,165 @@ def _dispatch(
     return parser(element)
 
 
-def _expect(element: etree._Element, name: str) -> None:
-    """The element is the named document and valid against the schema, or MessageError."""
+def _expect(element: etree._Element, name: str) -> _Fields:
+    """The element is the named document and valid against the schema, or MessageError; its
+    fields."""
     if element.tag != q(name):
         found = etree.QName(element).localname
         issue = XmlIssue(readable_path(element), f"verwacht {name}, gekregen {found}")
         raise MessageError(f"verwacht {name}", (issue,))
     validate(element)
+    return _Fields(element)
 
 
-def _kop(element: etree._Element) -> Bedrijfsdocumentkop:
+class _ClarkNames(dict[str, str]):
+    """``q(name)`` of each local name asked for, made once: the same string object every time,
+    so its hash is computed once too (a dict lookup per field instead of a new string)."""
+
+    def __missing__(self, name: str) -> str:
+        clark = self[name] = q(name)
+        return clark
+
+
+_CLARK = _ClarkNames()
+
+
+class _Fields:
+    """The child elements of one element by name, the first of each name (what ``find`` gives),
+    collected in one pass over the children: a document is read field by field, and a ``find``
+    per field walked the children again each time. Only after schema validation, so a required
+    field is there (``child`` still raises ``MessageError`` if not)."""
+
+    __slots__ = ("_children", "_element")
+
+    def __init__(self, element: etree._Element) -> None:
+        children: dict[object, etree._Element] = {}
+        for child in element.iterchildren(etree.Element):
+            children.setdefault(child.tag, child)
+        self._element = element
+        self._children = children
+
+    def find(self, name: str) -> etree._Element | None:
+        return self._children.get(_CLARK[name])
+
+    def child(self, name: str) -> etree._Element:
+        child = self._children.get(_CLARK[name])
+        if child is None:  # cannot happen after validation; kept for a clear error all the same
+            raise MessageError("element ontbreekt", (XmlIssue(readable_path(self._element), name),))
+        return child
+
+    def group(self, name: str) -> _Fields:
+        """The fields of the required child ``name``."""
+        return _Fields(self.child(name))
+
+    def req(self, name: str) -> str:
+        return self.child(name).text or ""
+
+    def opt(self, name: str) -> str:
+        child = self._children.get(_CLARK[name])
+        return "" if child is None else child.text or ""
+
+
+def _kop(fields: _Fields) -> Bedrijfsdocumentkop:
     return Bedrijfsdocumentkop(
-        document_id=_req(element, "IdentificatiecodeBedrijfsdocument"),
-        verzender=_req(element, "VerzendendeInstantie"),
-        ontvanger=_req(element, "OntvangendeInstantie"),
-        datumtijd=_moment(_req(element, "DatumTijdBedrijfsdocument")),
+        document_id=fields.req("IdentificatiecodeBedrijfsdocument"),
+        verzender=fields.req("VerzendendeInstantie"),
+        ontvanger=fields.req("OntvangendeInstantie"),
+        datumtijd=_moment(fields.req("DatumTijdBedrijfsdocument")),
     )
 
 
-def _verzuimgeval(node: etree._Element) -> Verzuimgeval:
-    einddatum = _opt(node, "Einddatum")
-    afsluiting = _opt(node, "RedenAfsluiting")
-    intrekking = _opt(node, "RedenIntrekking")
+def _fout(fields: _Fields) -> Fout:
+    return Fout(
+        code=fields.req("Foutcode"),
+        omschrijving=fields.req("Foutomschrijving"),
+        element=fields.opt("Element"),
+    )
+
+
+def _verzuimgeval(fields: _Fields) -> Verzuimgeval:
+    einddatum = fields.opt("Einddatum")
+    afsluiting = fields.opt("RedenAfsluiting")
+    intrekking = fields.opt("RedenIntrekking")
     return Verzuimgeval(
-        nummer=_req(node, "NummerMeldingRelatiefVerzuim"),
-        leerling=_leerling(_child(node, "Leerling")),
-        code=WireCode(_req(node, "Verzuimsoort")),
-        begindatum=dt.date.fromisoformat(_req(node, "Begindatum")),
+        nummer=fields.req("NummerMeldingRelatiefVerzuim"),
+        leerling=_leerling(fields.group("Leerling")),
+        code=WireCode(fields.req("Verzuimsoort")),
+        begindatum=dt.date.fromisoformat(fields.req("Begindatum")),
         einddatum=dt.date.fromisoformat(einddatum) if einddatum else None,
-        status=DuoStatus(_req(node, "StatusMelding")),
+        status=DuoStatus(fields.req("StatusMelding")),
         reden_afsluiting=RedenAfsluiting(afsluiting) if afsluiting else None,
         reden_intrekking=RedenIntrekking(intrekking) if intrekking else None,
-        laatste_wijziging=_moment(_req(node, "DatumTijdLaatsteWijziging")),
+        laatste_wijziging=_moment(fields.req("DatumTijdLaatsteWijziging")),
     )
+
+
+_DATUM, _HELE_DAG, _LESUUR, _AANTAL_UREN = q("Datum"), q("HeleDag"), q("Lesuur"), q("AantalUren")
 
 
 def _verzuimdag(node: etree._Element) -> VerzuimDag:
+    """One ``Verzuimdag`` in one pass over its children (a melding has one per absent day):
+    ``Datum``, ``HeleDag`` or ``Lesuur`` elements, ``AantalUren``."""
+    datum = uren = None
+    hele_dag = False
+    lesuren: list[int] = []
+    for child in node.iterchildren(etree.Element):
+        tag = child.tag
+        if tag == _LESUUR:
+            lesuren.append(int(child.text or "0"))
+        elif tag == _DATUM:
+            datum = datum if datum is not None else child.text or ""
+        elif tag == _AANTAL_UREN:
+            uren = uren if uren is not None else child.text or ""
+        elif tag == _HELE_DAG:
+            hele_dag = True
+    if datum is None or uren is None:  # cannot happen after validation
+        missing = "Datum" if datum is None else "AantalUren"
+        raise MessageError("element ontbreekt", (XmlIssue(readable_path(node), missing),))
     return VerzuimDag(
-        datum=dt.date.fromisoformat(_req(node, "Datum")),
-        hele_dag=node.find(q("HeleDag")) is not None,
-        lesuren=tuple(int(lesuur.text or "0") for lesuur in node.iterchildren(q("Lesuur"))),
-        uren=float(_req(node, "AantalUren")),
+        datum=dt.date.fromisoformat(datum),
+        hele_dag=hele_dag,
+        lesuren=tuple(lesuren),
+        uren=float(uren),
     )
 
 
-def _leerling(node: etree._Element) -> Leerling:
+def _leerling(fields: _Fields) -> Leerling:
     return Leerling(
-        bsn=_opt(node, "Burgerservicenummer"), onderwijsnummer=_opt(node, "Onderwijsnummer")
+        bsn=fields.opt("Burgerservicenummer"), onderwijsnummer=fields.opt("Onderwijsnummer")
     )
 
 
-def _deelname(node: etree._Element) -> Onderwijsdeelname:
-    leerjaar, niveau, leerweg = _opt(node, "Leerjaar"), _opt(node, "Niveau"), _opt(node, "Leerweg")
+def _deelname(fields: _Fields) -> Onderwijsdeelname:
+    leerjaar, niveau = fields.opt("Leerjaar"), fields.opt("Niveau")
+    leerweg = fields.opt("Leerweg")
     return Onderwijsdeelname(
-        soort_onderwijs=SoortOnderwijs(_req(node, "SoortOnderwijs")),
+        soort_onderwijs=SoortOnderwijs(fields.req("SoortOnderwijs")),
         leerjaar=int(leerjaar) if leerjaar else None,
         niveau=int(niveau) if niveau else None,
         leerweg=Leerweg(leerweg) if leerweg else None,
-        opleiding=_opt(node, "Opleiding"),
+        opleiding=fields.opt("Opleiding"),
     )
 
 
-def _contact(node: etree._Element) -> Contactpersoon:
+def _contact(fields: _Fields) -> Contactpersoon:
     return Contactpersoon(
-        naam=_req(node, "Naam"),
-        functie=_opt(node, "Functie"),
-        telefoon=_opt(node, "Telefoonnummer"),
-        email=_opt(node, "Emailadres"),
+        naam=fields.req("Naam"),
+        functie=fields.opt("Functie"),
+        telefoon=fields.opt("Telefoonnummer"),
+        email=fields.opt("Emailadres"),
     )
 
 
-def _adres(node: etree._Element) -> Adres:
+def _adres(fields: _Fields) -> Adres:
     return Adres(
-        straatnaam=_req(node, "Straatnaam"),
-        huisnummer=int(_req(node, "Huisnummer")),
-        toevoeging=_opt(node, "Huisnummertoevoeging"),
-        postcode=_req(node, "Postcode"),
-        woonplaats=_req(node, "Woonplaats"),
+        straatnaam=fields.req("Straatnaam"),
+        huisnummer=int(fields.req("Huisnummer")),
+        toevoeging=fields.opt("Huisnummertoevoeging"),
+        postcode=fields.req("Postcode"),
+        woonplaats=fields.req("Woonplaats"),
     )
 
 
 def _moment(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
-
-
-def _child(element: etree._Element, name: str) -> etree._Element:
-    child = element.find(q(name))
-    if child is None:  # cannot happen after validation; kept for a clear error all the same
-        raise MessageError("element ontbreekt", (XmlIssue(readable_path(element), name),))
-    return child
-
-
-def _req(element: etree._Element, name: str) -> str:
-    return _child(element, name).text or ""
-
-
-def _opt(element: etree._Element, name: str) -> str:
-    return element.findtext(q(name)) or ""

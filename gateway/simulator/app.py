@@ -1,6 +1,10 @@
-"""The simulator's HTTP application (Starlette): the SOAP endpoint with fault injection, the
-WSDL and schemas, and the admin API (``/_sim/...``). TLS and the client certificate are the
-server's job (``server.py``, ``tls.py``); every route is behind the same two-way TLS.
+"""The simulator's HTTP application: the SOAP endpoint with fault injection, the WSDL and
+schemas, and the admin API (``/_sim/...``). TLS and the client certificate are the server's job
+(``server.py``, ``tls.py``); every route is behind the same two-way TLS.
+
+``POST /verzuim/v1`` is a plain ASGI handler (``SimulatorApp`` sends it there before any router
+or middleware: it carries every melding, and Starlette's middleware, router and Request and
+Response objects are work it does not need); every other route, and the lifespan, is Starlette.
 
 Routes:
 
@@ -56,8 +60,37 @@ class Simulator:
         self.security = simulator_security(self.options)
 
 
-def create_app(simulator: Simulator) -> Starlette:
-    """The Starlette application of one simulator."""
+SOAP_PATH = "/verzuim/v1"
+
+
+class SoapEndpoint:
+    """``POST /verzuim/v1`` as a plain ASGI application (``_soap``)."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.simulator = simulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _soap(self.simulator, scope, receive, send)
+
+
+class SimulatorApp:
+    """The ASGI application of one simulator: ``POST /verzuim/v1`` goes straight to ``soap``,
+    everything else (the WSDL, the schemas, the admin API, the lifespan) to the Starlette
+    application ``routes`` (which routes ``POST /verzuim/v1`` to the same ``soap``)."""
+
+    def __init__(self, soap: SoapEndpoint, routes: Starlette) -> None:
+        self.soap = soap
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == SOAP_PATH and scope["method"] == "POST":
+            await self.soap(scope, receive, send)
+        else:
+            await self.routes(scope, receive, send)
+
+
+def create_app(simulator: Simulator) -> SimulatorApp:
+    """The ASGI application of one simulator."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -69,10 +102,11 @@ def create_app(simulator: Simulator) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = Starlette(
+    soap = SoapEndpoint(simulator)
+    routes = Starlette(
         routes=[
-            Route("/verzuim/v1", _soap, methods=["POST"]),
-            Route("/verzuim/v1", _wsdl, methods=["GET"]),
+            Route(SOAP_PATH, soap, methods=["POST"]),
+            Route(SOAP_PATH, _wsdl, methods=["GET"]),
             Route("/verzuim/{name}", _schema, methods=["GET"]),
             Route("/_sim/health", _health, methods=["GET"]),
             Route("/_sim/meldingen", _meldingen, methods=["GET"]),
@@ -82,8 +116,8 @@ def create_app(simulator: Simulator) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    app.state.simulator = simulator
-    return app
+    routes.state.simulator = simulator
+    return SimulatorApp(soap, routes)
 
 
 async def _municipality(simulator: Simulator) -> None:
@@ -104,26 +138,34 @@ def _sim(request: Request) -> Simulator:
 
 # ----- SOAP -----
 
+_SOAP_HEADERS: list[tuple[bytes, bytes]] = [(b"content-type", CONTENT_TYPE.encode())]
+_FAIL_BODY = b"simulator: fail-rate (niets verwerkt)"
 
-async def _soap(request: Request) -> Response:
-    simulator = _sim(request)
+
+async def _soap(simulator: Simulator, scope: Scope, receive: Receive, send: Send) -> None:
+    """One SOAP request with the faults of ``faults.py`` (drawn before anything else)."""
     fault = simulator.faults.draw()
     rates = simulator.faults.rates
     if rates.latency_ms:
         await asyncio.sleep(rates.latency_ms / 1000)
-    transport = transport_of(dict(request.scope))
+    transport = transport_of(scope)
     if fault is Fault.RESET:
         log.info("fout-injectie: verbinding verbroken voor verwerking")
-        return _Abort(transport, None)
+        await _abort(transport, None, receive, send)
+        return
     if fault is Fault.FAIL:
         log.info("fout-injectie: 503")
-        return PlainTextResponse("simulator: fail-rate (niets verwerkt)", status_code=503)
-    data = await request.body()
+        await _answer(send, 503, _FAIL_BODY, b"text/plain; charset=utf-8")
+        return
+    data = await _body(receive)
+    if data is None:
+        log.info("soap: de client verbrak de verbinding voor het verzoek binnen was")
+        return
     status, body = secured_exchange(  # profile 2W-be-S: verify, process, sign (wssec.py)
         simulator.security,
         simulator.service,
         data,
-        request.headers.get("soapaction"),
+        _header(scope, b"soapaction"),
         peer_oin(transport),
     )
     if fault is Fault.TIMEOUT:
@@ -131,46 +173,68 @@ async def _soap(request: Request) -> Response:
         await asyncio.sleep(rates.timeout_seconds)
     elif fault is Fault.DROP:
         log.info("fout-injectie: verbinding verbroken na verwerking")
-        return _Abort(transport, (status, body[: len(body) // 2]))
+        await _abort(transport, (status, body[: len(body) // 2]), receive, send)
+        return
     elif fault is Fault.MALFORMED:
         log.info("fout-injectie: kapot XML-antwoord na verwerking")
         body = body[: len(body) // 2]
-    return Response(body, status_code=status, media_type=CONTENT_TYPE)
+    await _answer(send, status, body)
 
 
-class _Abort(Response):
+async def _body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when the client disconnected first."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first request header ``name`` (lower case, as ASGI gives them), or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _answer(
+    send: Send, status: int, body: bytes, content_type: bytes = CONTENT_TYPE.encode()
+) -> None:
+    """A complete answer with ``content-length`` and ``content-type``."""
+    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", content_type)]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _abort(
+    transport: asyncio.Transport | None,
+    head: tuple[int, bytes] | None,
+    receive: Receive,
+    send: Send,
+) -> None:
     """Close the connection on purpose: before any byte (``head`` None: a reset) or after the
-    status line, headers and part of the body (a connection dropped after commit)."""
-
-    def __init__(self, transport: asyncio.Transport | None, head: tuple[int, bytes] | None):
-        super().__init__(status_code=200 if head is None else head[0])
-        self._transport = transport
-        self._head = head
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._head is not None:
-            status, partial = self._head
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [(b"content-type", CONTENT_TYPE.encode())],
-                }
-            )
-            await send({"type": "http.response.body", "body": partial, "more_body": True})
-        if self._transport is None:  # not under our server: nothing to close, end the answer
-            if self._head is None:
-                await send({"type": "http.response.start", "status": 503, "headers": []})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            return
-        if self._head is None:
-            self._transport.abort()
-        else:
-            self._transport.close()  # flushes what was written, then closes
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(_DISCONNECT_WAIT):
-                while (await receive())["type"] != "http.disconnect":
-                    pass
+    status line, headers and part of the body, chunked (a connection dropped after commit)."""
+    if head is not None:
+        status, partial = head
+        await send({"type": "http.response.start", "status": status, "headers": _SOAP_HEADERS})
+        await send({"type": "http.response.body", "body": partial, "more_body": True})
+    if transport is None:  # not under our server: nothing to close, end the answer
+        if head is None:
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return
+    if head is None:
+        transport.abort()
+    else:
+        transport.close()  # flushes what was written, then closes
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(_DISCONNECT_WAIT):
+            while (await receive())["type"] != "http.disconnect":
+                pass
 
 
 # ----- WSDL and schemas -----

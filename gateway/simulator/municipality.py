@@ -18,6 +18,7 @@ from gateway.simulator.store import Schedule
 
 AFGESLOTEN_SHARE = 0.75
 """Share of meldingen the municipality closes with a reason (G); the rest becomes K."""
+_REDENEN = tuple(RedenAfsluiting)
 
 
 def plan(
@@ -32,7 +33,7 @@ def plan(
     rng = random.Random(f"{seed}/{nummer}")
     stretch_b, stretch_g = 0.5 + rng.random(), 0.5 + rng.random()
     closed = rng.random() < AFGESLOTEN_SHARE
-    reden = rng.choice(list(RedenAfsluiting))
+    reden = rng.choice(_REDENEN)
     behandeling_op = (
         None if behandeling_after is None else registered + _micros(behandeling_after * stretch_b)
     )

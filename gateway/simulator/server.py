@@ -17,13 +17,13 @@ from gateway.errors import ConfigError
 from gateway.pki import pki_files
 from gateway.simulator.app import Simulator, create_app
 from gateway.simulator.options import SimulatorOptions
-from gateway.simulator.tls import TransportAwareH11, context_factory
+from gateway.simulator.tls import TransportAwareHttpTools, context_factory
 
 log = logging.getLogger("gateway.simulator")
 
 
 def uvicorn_config(simulator: Simulator) -> uvicorn.Config:
-    """uvicorn's configuration: h11 with the transport in the scope, two-way TLS from the PKI
+    """uvicorn's configuration: httptools with the transport in the scope, two-way TLS from the PKI
     folder, no proxy headers, a short graceful shutdown."""
     options = simulator.options
     pki = pki_files(options.pki)
@@ -31,7 +31,7 @@ def uvicorn_config(simulator: Simulator) -> uvicorn.Config:
         create_app(simulator),
         host=options.host,
         port=options.port,
-        http=TransportAwareH11,
+        http=TransportAwareHttpTools,
         ws="none",
         lifespan="on",
         ssl_certfile=str(pki.server_cert),

@@ -25,6 +25,7 @@ the body in a fault string (schema messages name the path, never the value).
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass
 from typing import Final
@@ -58,6 +59,11 @@ def _soap(local: str) -> str:
 
 def _wsa(local: str) -> str:
     return f"{{{NS_WSA}}}{local}"
+
+
+_SOAP_ENVELOPE, _SOAP_HEADER, _SOAP_BODY = _soap("Envelope"), _soap("Header"), _soap("Body")
+_WSA_ACTION, _WSA_MESSAGE_ID, _WSA_TO = _wsa("Action"), _wsa("MessageID"), _wsa("To")
+_WSA_HEADERS = (_WSA_ACTION, _WSA_MESSAGE_ID, _WSA_TO)
 
 
 class SoapError(Exception):
@@ -109,11 +115,11 @@ def read_envelope(data: bytes, soap_action: str | None) -> SoapRequest:
             "SOAP 1.2 wordt niet ondersteund; gebruik SOAP 1.1",
             faultcode="soap:VersionMismatch",
         )
-    if root.tag != _soap("Envelope"):
+    if root.tag != _SOAP_ENVELOPE:
         raise SoapError(codes.GEEN_ENVELOP, "geen SOAP 1.1-envelop (/Envelope verwacht)")
-    header = root.find(_soap("Header"))
-    body = root.find(_soap("Body"))
-    message_id = _header_text(header, "MessageID")
+    header, body = _first_children(root, _SOAP_HEADER, _SOAP_BODY)
+    headers = {} if header is None else _first_by_tag(header, _WSA_HEADERS)
+    message_id = _text(headers.get(_WSA_MESSAGE_ID))
     documents = [] if body is None else [child for child in body if isinstance(child.tag, str)]
     if len(documents) != 1:
         raise SoapError(
@@ -130,7 +136,7 @@ def read_envelope(data: bytes, soap_action: str | None) -> SoapRequest:
             f"/Envelope/Body/{qname.localname}: geen verzoek van de machinekoppeling",
             message_id=message_id,
         )
-    action = _header_text(header, "Action")
+    action = _text(headers.get(_WSA_ACTION))
     expected = ACTIONS[operation]
     if not action:
         raise SoapError(
@@ -167,7 +173,7 @@ def read_envelope(data: bytes, soap_action: str | None) -> SoapRequest:
         operation=operation,
         action=action,
         message_id=message_id,
-        to=_header_text(header, "To"),
+        to=_text(headers.get(_WSA_TO)),
         body=document,
     )
 
@@ -205,20 +211,51 @@ def fault(
 
 
 def _skeleton(action: str, relates_to: str | None) -> tuple[etree._Element, etree._Element]:
-    root = etree.Element(_soap("Envelope"), nsmap={"soap": NS_SOAP, "wsa": NS_WSA})
-    header = etree.SubElement(root, _soap("Header"))
-    etree.SubElement(header, _wsa("Action")).text = action
-    etree.SubElement(header, _wsa("MessageID")).text = f"urn:uuid:{uuid.uuid4()}"
+    """A copy of the answer envelope's skeleton with ``Action``, a new ``MessageID`` and
+    ``RelatesTo`` filled in; returns it and its Body. (Copying a built tree costs a fifth of
+    building it element by element with its namespace map.)"""
+    root = copy.deepcopy(_SKELETONS[bool(relates_to)])
+    header = root[0]
+    header[0].text = action
+    header[1].text = f"urn:uuid:{uuid.uuid4()}"
     if relates_to:
-        etree.SubElement(header, _wsa("RelatesTo")).text = relates_to
-    etree.SubElement(header, _wsa("To")).text = WSA_ANONYMOUS
-    return root, etree.SubElement(root, _soap("Body"))
+        header[2].text = relates_to
+    return root, root[1]
 
 
-def _header_text(header: etree._Element | None, local: str) -> str | None:
-    if header is None:
-        return None
-    node = header.find(_wsa(local))
+def _new_skeleton(with_relates_to: bool) -> etree._Element:
+    """``Envelope`` with ``Header`` (``Action``, ``MessageID``, ``RelatesTo`` when asked, ``To``
+    anonymous) and an empty ``Body``; the texts of the first three are filled in per answer."""
+    root = etree.Element(_SOAP_ENVELOPE, nsmap={"soap": NS_SOAP, "wsa": NS_WSA})
+    header = etree.SubElement(root, _SOAP_HEADER)
+    etree.SubElement(header, _WSA_ACTION)
+    etree.SubElement(header, _WSA_MESSAGE_ID)
+    if with_relates_to:
+        etree.SubElement(header, _wsa("RelatesTo"))
+    etree.SubElement(header, _WSA_TO).text = WSA_ANONYMOUS
+    etree.SubElement(root, _SOAP_BODY)
+    return root
+
+
+_SKELETONS: Final = {False: _new_skeleton(False), True: _new_skeleton(True)}
+
+
+def _first_children(parent: etree._Element, *tags: str) -> tuple[etree._Element | None, ...]:
+    """The first child of each of ``tags`` (None where there is none), in one pass."""
+    found = _first_by_tag(parent, tags)
+    return tuple(found.get(tag) for tag in tags)
+
+
+def _first_by_tag(parent: etree._Element, tags: tuple[str, ...]) -> dict[str, etree._Element]:
+    """The first child of each of ``tags`` that ``parent`` has, by tag, in one pass."""
+    found: dict[str, etree._Element] = {}
+    for child in parent.iterchildren(*tags):
+        found.setdefault(str(child.tag), child)
+    return found
+
+
+def _text(node: etree._Element | None) -> str | None:
+    """All text of a header element, stripped; None when missing or empty."""
     if node is None:
         return None
     text = "".join(node.itertext()).strip()

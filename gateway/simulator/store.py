@@ -22,6 +22,12 @@ from pathlib import Path
 
 from gateway.model import DuoStatus, WireCode
 
+# A new melding is one statement: the trigger writes its REGISTRATIE entry in the change log
+# within the same INSERT, so registering needs no BEGIN/COMMIT of its own (DOMAIN.md 3.1: the
+# melding and its entry are committed together or not at all).
+# The indexes of the municipality's due steps are partial: only meldingen with a step still to
+# come are in them, so registering a melding writes one index page less (two when the
+# municipality does nothing by itself). The full indexes of earlier versions are dropped.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meldingen (
     nummer TEXT PRIMARY KEY,
@@ -48,8 +54,12 @@ CREATE TABLE IF NOT EXISTS meldingen (
 );
 CREATE INDEX IF NOT EXISTS meldingen_school ON meldingen (brin, gewijzigd_op);
 CREATE INDEX IF NOT EXISTS meldingen_document ON meldingen (document_id);
-CREATE INDEX IF NOT EXISTS meldingen_due_behandeling ON meldingen (status, behandeling_op);
-CREATE INDEX IF NOT EXISTS meldingen_due_afsluiting ON meldingen (status, afsluiting_op);
+DROP INDEX IF EXISTS meldingen_due_behandeling;
+DROP INDEX IF EXISTS meldingen_due_afsluiting;
+CREATE INDEX IF NOT EXISTS meldingen_due_r ON meldingen (behandeling_op)
+    WHERE status = 'R' AND behandeling_op IS NOT NULL;
+CREATE INDEX IF NOT EXISTS meldingen_due_b ON meldingen (afsluiting_op)
+    WHERE status = 'B' AND afsluiting_op IS NOT NULL;
 CREATE TABLE IF NOT EXISTS wijzigingen (
     volgnummer INTEGER PRIMARY KEY AUTOINCREMENT,
     nummer TEXT NOT NULL REFERENCES meldingen (nummer),
@@ -59,9 +69,14 @@ CREATE TABLE IF NOT EXISTS wijzigingen (
     document_id TEXT,
     velden TEXT NOT NULL DEFAULT ''
 );
+CREATE TRIGGER IF NOT EXISTS meldingen_registratie AFTER INSERT ON meldingen BEGIN
+    INSERT INTO wijzigingen (nummer, moment, soort, status, document_id, velden)
+    VALUES (NEW.nummer, NEW.gewijzigd_op, 'REGISTRATIE', NEW.status, NEW.document_id, '');
+END;
 """
 
 Clock = Callable[[], dt.datetime]
+_NEVER = 2**63 - 1
 
 
 def to_micros(moment: dt.datetime) -> int:
@@ -132,6 +147,7 @@ _COLUMNS = (
     "begindatum, einddatum, status, reden_afsluiting, reden_intrekking, geregistreerd_op, "
     "gewijzigd_op"
 )
+_DUE_COLUMNS = "volgnummer, nummer, status, afsluiting_op, afsluiting_status, afsluiting_reden"
 _REGISTRATIES = (
     "(SELECT COUNT(*) FROM meldingen AS other WHERE other.brin = m.brin "
     "AND other.bsn = m.bsn AND other.onderwijsnummer = m.onderwijsnummer "
@@ -157,6 +173,8 @@ class SimulatorStore:
         ).fetchone()
         self._last_moment: int = row[0] or 0
         self._last_number: int = row[1] or 0
+        self._quiet_until: int | None = None
+        """No municipality step is due before this moment (None: not known, ask the table)."""
 
     def close(self) -> None:
         with self._lock:
@@ -170,18 +188,21 @@ class SimulatorStore:
 
     def register(self, melding: NewMelding, schedule: Callable[[str, int], Schedule]) -> str:
         """Register a new melding with status R; return its number (``VM`` + 8 digits)."""
-        with self._transaction():
+        with self._one_statement():
             self._last_number += 1
             nummer = f"VM{self._last_number:08d}"
             moment = self._next_moment()
-            self._insert(melding, nummer, DuoStatus.GEREGISTREERD, moment, schedule(nummer, moment))
+            plan = schedule(nummer, moment)
+            self._insert(melding, nummer, DuoStatus.GEREGISTREERD, moment, plan)
+            if plan.behandeling_op is not None and self._quiet_until is not None:
+                self._quiet_until = min(self._quiet_until, plan.behandeling_op)
             return nummer
 
     def register_existing(self, melding: NewMelding, nummer: str, status: DuoStatus) -> None:
         """Put a melding made before this register existed (a school's history, sent before it
         used the gateway) under its own ``nummer`` and ``status``; the municipality leaves it
         as it is. Used by the demo so that R-EINDE changes to earlier meldingen find them."""
-        with self._transaction():
+        with self._one_statement():
             self._last_number += 1
             self._insert(melding, nummer, status, self._next_moment(), None)
 
@@ -193,7 +214,8 @@ class SimulatorStore:
         moment: int,
         plan: Schedule | None,
     ) -> None:
-        """One row of the register and its REGISTRATIE entry (inside a transaction)."""
+        """One row of the register, in one statement: its REGISTRATIE entry in the change log
+        is written by the trigger ``meldingen_registratie``."""
         self._db.execute(
             "INSERT INTO meldingen (nummer, volgnummer, document_id, brin, vestiging, bsn, "
             "onderwijsnummer, leerlingnummer, code, herhaal, begindatum, einddatum, status, "
@@ -222,7 +244,6 @@ class SimulatorStore:
                 plan.afsluiting_reden if plan else None,
             ),
         )
-        self._log(nummer, moment, "REGISTRATIE", status, melding.document_id)
 
     def change(
         self,
@@ -242,6 +263,7 @@ class SimulatorStore:
             current = self.get(nummer)
             if current is None:
                 raise KeyError(nummer)
+            self._quiet_until = None  # a new status can make another step due: ask again
             moment = self._next_moment()
             new_status = status or current.status
             self._db.execute(
@@ -266,16 +288,24 @@ class SimulatorStore:
 
     def due_transitions(self, now: int) -> list[tuple[str, DuoStatus, str | None]]:
         """The municipality's steps that are due at ``now``: (nummer, new status, reason).
-        Asked on every request: the ``meldingen_due_*`` indexes keep it from reading the table."""
+
+        Asked on every request: the ``meldingen_due_*`` indexes keep it from reading the table,
+        and the first moment a step can be due is kept, so that until then (and until a change
+        of status) the table is not asked at all."""
         with self._lock:
+            if self._quiet_until is not None and now < self._quiet_until:
+                return []
             rows = self._db.execute(
-                "SELECT nummer, status, behandeling_op, afsluiting_op, afsluiting_status, "
-                "afsluiting_reden FROM meldingen WHERE (status = 'R' AND behandeling_op <= ?) "
-                "OR (status = 'B' AND afsluiting_op <= ?) ORDER BY volgnummer",
+                f"SELECT * FROM (SELECT {_DUE_COLUMNS} FROM meldingen "
+                "WHERE status = 'R' AND behandeling_op <= ? "
+                f"UNION ALL SELECT {_DUE_COLUMNS} FROM meldingen "
+                "WHERE status = 'B' AND afsluiting_op <= ?) ORDER BY volgnummer",
                 (now, now),
             ).fetchall()
+            if not rows:
+                self._quiet_until = self._first_due()
         steps: list[tuple[str, DuoStatus, str | None]] = []
-        for nummer, status, _behandeling, afsluiting, final, reden in rows:
+        for _volgnummer, nummer, status, afsluiting, final, reden in rows:
             if status == "R":
                 steps.append((nummer, DuoStatus.IN_BEHANDELING, None))
                 if afsluiting is not None and afsluiting <= now:
@@ -283,6 +313,17 @@ class SimulatorStore:
             else:
                 steps.append((nummer, DuoStatus(final), reden))
         return steps
+
+    def _first_due(self) -> int:
+        """The first moment a step of the municipality is due (past ones included); a moment
+        after any other when none is planned."""
+        row = self._db.execute(
+            "SELECT (SELECT MIN(behandeling_op) FROM meldingen "
+            "WHERE status = 'R' AND behandeling_op IS NOT NULL), "
+            "(SELECT MIN(afsluiting_op) FROM meldingen "
+            "WHERE status = 'B' AND afsluiting_op IS NOT NULL)"
+        ).fetchone()
+        return min((moment for moment in row if moment is not None), default=_NEVER)
 
     # ----- queries -----
 
@@ -347,6 +388,18 @@ class SimulatorStore:
                 self._last_moment, self._last_number = saved
                 raise
             self._db.execute("COMMIT")
+
+    @contextmanager
+    def _one_statement(self) -> Iterator[None]:
+        """For a change that is a single statement (atomic, and committed when it returns in
+        autocommit mode): the lock, and the counters put back when it fails."""
+        with self._lock:
+            saved = (self._last_moment, self._last_number)
+            try:
+                yield
+            except BaseException:
+                self._last_moment, self._last_number = saved
+                raise
 
     def _next_moment(self) -> int:
         """A change moment: the clock, but at least one microsecond after the last one."""

@@ -2,20 +2,21 @@
 by the test CA required, and access to the connection for the fault types that close it.
 
 uvicorn hands the application no transport and no peer certificate, so the simulator runs
-uvicorn's h11 protocol with one addition: every request's scope carries the connection's
-transport under ``scope["extensions"]["verzuim.transport"]``. From it the application reads the
-client certificate's OIN (``subject.serialNumber``) and can close the connection on purpose.
+uvicorn's httptools protocol (the C parser of llhttp; h11, pure Python, cost about 0.5 ms of CPU
+per request) with one addition: every request's scope carries the connection's transport under
+``scope["extensions"]["verzuim.transport"]``. From it the application reads the client
+certificate's OIN (``subject.serialNumber``) and can close the connection on purpose.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from uvicorn.config import Config
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.pki import PkiFiles
 
@@ -43,8 +44,9 @@ def context_factory(pki: PkiFiles) -> Callable[[Config, Callable[[], ssl.SSLCont
     return factory
 
 
-class TransportAwareH11(H11Protocol):
-    """uvicorn's h11 protocol, putting the connection's transport into each request's scope."""
+class TransportAwareHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol, putting the connection's transport into each request's
+    scope."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -57,8 +59,8 @@ class TransportAwareH11(H11Protocol):
         self.app = cast(Any, app)
 
 
-def transport_of(scope: dict[str, Any]) -> asyncio.Transport | None:
-    """The connection's transport, when the server runs ``TransportAwareH11``. Duck-typed:
+def transport_of(scope: Mapping[str, Any]) -> asyncio.Transport | None:
+    """The connection's transport, when the server runs ``TransportAwareHttpTools``. Duck-typed:
     uvloop's transports are not subclasses of ``asyncio.Transport``."""
     transport = scope.get("extensions", {}).get(TRANSPORT_KEY)
     if all(hasattr(transport, name) for name in ("get_extra_info", "close", "abort")):
