@@ -2,9 +2,25 @@
 problem as a rejection or warning naming the file, the line or JSON path, the field and the rule.
 
 An adapter reads its vendor files into an ``AdapterOutput``; ``assemble`` turns that into the
-same ``CanonicalExport`` the canonical CSV reader gives (identity check V01, pupils without a
-birth date I-LEERLING, the same ``bron_id`` imported twice counted once), so the pre-check cannot
-tell where the data came from.
+same ``CanonicalExport`` the canonical CSV reader gives, so the pre-check cannot tell where the
+data came from:
+
+- V01 on every pupil; registrations of a pupil without identity, or not in the student data (no
+  birth date, so no F4: I-LEERLING), are not assessed and count as *rows of rejected pupils*;
+- I-TOEKOMST (a date after ``not_after``, today in the CLI) and F1 (1-720 minutes) refuse a
+  registration; a row all of whose registrations are refused counts as *rejected*, with one
+  rejection per row and rule;
+- the same ``bron_id`` imported twice counts once (issue 5): of the registrations of one pupil
+  with the same ``bron_id`` the later one in the input counts (as F1 lets the later identical row
+  win). A row left without a registration of its own this way stays accepted, is counted as
+  ``duplicates`` and reported, per file, with warning ``W-DUBBEL`` naming the first such row and
+  the row that replaced it;
+- rows an adapter accepted without a registration of their own (``AdapterOutput.other_rows``:
+  Magister's Verantwoordingtype 7/8, which count as ``ignored``, and reason-only reports) follow
+  their pupil: rows of a rejected pupil count as rows of rejected pupils.
+
+So per file read = accepted + rejected + of rejected pupils holds exactly, with ``duplicates`` and
+``ignored`` the parts of accepted that gave no registration.
 """
 
 from __future__ import annotations
@@ -15,7 +31,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+import polars as pl
+
 from adapters.canonical import CanonicalExport, ReadStats
+from adapters.rows import duplicate_reason
 from gateway.model import Registration, Rejection, SchoolConfig, Student, Warning
 from gateway.numbers import identity_problem
 from gateway.rules.dayfacts import minutes_problem, registration_frame
@@ -29,13 +48,24 @@ class Where:
     regelnummer: int | None = None
     pad: str = ""
 
+    def shown(self) -> str:
+        """The place for a message: ``bestand regel N`` or ``bestand $.Items[3]``."""
+        if self.pad:
+            return f"{self.bestand} {self.pad}"
+        if self.regelnummer is not None:
+            return f"{self.bestand} regel {self.regelnummer}"
+        return self.bestand
+
 
 @dataclass(slots=True)
 class AdapterOutput:
     """What an adapter read: students and registrations with their origin, and the problems.
 
     ``stats`` must satisfy read = accepted + rejected per file (the rows an adapter reads,
-    accepts and rejects); ``assemble`` adds the rows lost with rejected pupils.
+    accepts and rejects); ``assemble`` moves rows to rejected or to rows of rejected pupils and
+    counts duplicates and ignored rows. ``other_rows`` are accepted rows without a registration of
+    their own (pupil, where, ignored: True for a row that is not attendance at all). ``texts``
+    holds per ``bron_id`` the reason code and reason text of the source, for ``verzuim import``.
     """
 
     students: list[tuple[Student, Where]] = field(default_factory=list)
@@ -43,6 +73,8 @@ class AdapterOutput:
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     stats: list[ReadStats] = field(default_factory=list)
+    other_rows: list[tuple[str, Where, bool]] = field(default_factory=list)
+    texts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class Adapter(Protocol):
@@ -60,8 +92,8 @@ class Adapter(Protocol):
 
 
 def assemble(output: AdapterOutput, not_after: dt.date | None = None) -> CanonicalExport:
-    """The adapter's records as a ``CanonicalExport``: V01 on every pupil, I-LEERLING for
-    registrations of unknown pupils, F1 on every registration, duplicate ``bron_id`` dropped."""
+    """The adapter's records as a ``CanonicalExport`` (see the module docstring for the rules
+    and the row accounting)."""
     rejections = list(output.rejections)
     students: dict[str, Student] = {}
     for student, where in output.students:
@@ -70,48 +102,160 @@ def assemble(output: AdapterOutput, not_after: dt.date | None = None) -> Canonic
             rejections.append(_reject("V01", problem, where, "bsn", student.leerlingnummer))
             continue
         students.setdefault(student.leerlingnummer, student)
-    kept: list[Registration] = []
-    seen_ids: set[str] = set()
-    unknown: dict[str, Where] = {}
-    lost: dict[str, set[Where]] = {}  # per file: the accepted rows of rejected pupils
     refused_pupils = {s.leerlingnummer for s, _ in output.students} - set(students)
-    for registration, where in output.registrations:
+    outcome = _Outcomes()
+    unknown: dict[str, Where] = {}
+    valid: list[int] = []
+    for index, (registration, where) in enumerate(output.registrations):
         pupil = registration.leerlingnummer
         if pupil in refused_pupils or pupil not in students:
-            lost.setdefault(where.bestand, set()).add(where)
+            outcome.lost.add(where)
             if pupil not in refused_pupils:
                 unknown.setdefault(pupil, where)
             continue
-        if registration.bron_id and registration.bron_id in seen_ids:
+        refusal = _refusal(registration, not_after)
+        if refusal is not None:
+            outcome.refuse(where, pupil, *refusal)
             continue
-        if not_after is not None and registration.datum > not_after:
-            rejections.append(
-                _reject("I-TOEKOMST", f"datum {registration.datum} ligt na vandaag ({not_after})",
-                        where, "datum", pupil)
-            )  # fmt: skip
-            lost.setdefault(where.bestand, set()).add(where)
-            continue
-        begin = registration.begintijd.hour * 60 + registration.begintijd.minute
-        end = registration.eindtijd.hour * 60 + registration.eindtijd.minute
-        problem = minutes_problem(begin, end)
-        if problem is not None:
-            rejections.append(_reject("F1", problem, where, "eindtijd", pupil))
-            continue
-        if registration.bron_id:
-            seen_ids.add(registration.bron_id)
-        kept.append(registration)
-    for pupil, where in sorted(unknown.items()):
+        valid.append(index)
+    for pupil, where, ignored in output.other_rows:
+        if pupil in refused_pupils or pupil not in students:
+            outcome.lost.add(where)
+            if pupil not in refused_pupils:
+                unknown.setdefault(pupil, where)
+        elif ignored:
+            outcome.ignored.add(where)
+        else:
+            outcome.kept.add(where)
+    kept = _latest_per_bron_id(output.registrations, valid, outcome)
+    rejections.extend(outcome.rejections())
+    for pupil, where in sorted(unknown.items(), key=lambda item: item[0]):
         rejections.append(
             _reject("I-LEERLING", "leerling onbekend: zonder geboortedatum is de plicht (F4) niet "
                     "te bepalen; registraties niet beoordeeld", where, "leerlingnummer", pupil)
         )  # fmt: skip
-    frame = registration_frame(kept) if kept else registration_frame([])
-    stats = [
-        replace(item, accepted=item.accepted - len(lost.get(item.bestand, ())),
-                of_rejected_pupils=item.of_rejected_pupils + len(lost.get(item.bestand, ())))
-        for item in output.stats
-    ]  # fmt: skip
-    return CanonicalExport(students, frame, rejections, list(output.warnings), stats)
+    registrations = [output.registrations[index][0] for index in kept]
+    frame = registration_frame(registrations)
+    texts = pl.DataFrame(
+        {
+            "volgorde": pl.Series(range(len(registrations)), dtype=pl.Int64),
+            "bron_id": [r.bron_id for r in registrations],
+            "redencode": [output.texts.get(r.bron_id, ("", ""))[0] for r in registrations],
+            "reden": [output.texts.get(r.bron_id, ("", ""))[1] for r in registrations],
+        },
+        schema={"volgorde": pl.Int64(), "bron_id": pl.String(), "redencode": pl.String(),
+                "reden": pl.String()},
+    )  # fmt: skip
+    warnings = [*output.warnings, *outcome.duplicate_warnings()]
+    return CanonicalExport(
+        students, frame, rejections, warnings, outcome.stats(output.stats), texts
+    )
+
+
+@dataclass(slots=True)
+class _Outcomes:
+    """What ``assemble`` decided per row (``Where``): the sets are disjoint after ``classes``."""
+
+    kept: set[Where] = field(default_factory=set)
+    lost: set[Where] = field(default_factory=set)
+    ignored: set[Where] = field(default_factory=set)
+    replaced: dict[Where, tuple[str, Where]] = field(default_factory=dict)  # -> pupil, later row
+    refused: dict[Where, dict[str, tuple[str, str, str]]] = field(default_factory=dict)
+
+    def refuse(self, where: Where, pupil: str, rule: str, reason: str, veld: str) -> None:
+        """Note the first refusal by ``rule`` of a registration of this row."""
+        self.refused.setdefault(where, {}).setdefault(rule, (reason, veld, pupil))
+
+    def classes(self) -> dict[Where, str]:
+        """Per row: ``lost`` (a rejected pupil), ``kept`` (at least one registration counts),
+        ``duplicate`` (only replaced by later rows), ``ignored`` or ``refused``."""
+        found: dict[Where, str] = {}
+        for name, rows in (("refused", self.refused), ("ignored", self.ignored),
+                           ("duplicate", self.replaced), ("kept", self.kept),
+                           ("lost", self.lost)):  # fmt: skip
+            for where in rows:
+                found[where] = name  # later names take precedence
+        return found
+
+    def rejections(self) -> list[Rejection]:
+        """One rejection per refused row and rule (rows that also gave a counted registration
+        keep their rejection: part of the row was refused)."""
+        return [
+            _reject(rule, reason, where, veld, pupil)
+            for where, rules in self.refused.items()
+            if where not in self.lost
+            for rule, (reason, veld, pupil) in rules.items()
+        ]
+
+    def stats(self, stats: Sequence[ReadStats]) -> list[ReadStats]:
+        """The adapter's accounting with the rows ``assemble`` moved."""
+        per_file: dict[str, dict[str, int]] = {}
+        for where, name in self.classes().items():
+            counts = per_file.setdefault(where.bestand, {})
+            counts[name] = counts.get(name, 0) + 1
+        result = []
+        for item in stats:
+            counts = per_file.get(item.bestand, {})
+            lost, refused = counts.get("lost", 0), counts.get("refused", 0)
+            result.append(
+                replace(
+                    item,
+                    accepted=item.accepted - lost - refused,
+                    rejected=item.rejected + refused,
+                    of_rejected_pupils=item.of_rejected_pupils + lost,
+                    duplicates=item.duplicates + counts.get("duplicate", 0),
+                    ignored=item.ignored + counts.get("ignored", 0),
+                )
+            )
+        return result
+
+    def duplicate_warnings(self) -> list[Warning]:
+        """W-DUBBEL: per file the rows whose bron_id came again later (the first one named)."""
+        classes = self.classes()
+        counts: dict[str, int] = {}
+        first: dict[str, tuple[Where, str, Where]] = {}
+        for where, (pupil, later) in self.replaced.items():
+            if classes.get(where) == "duplicate":
+                counts[where.bestand] = counts.get(where.bestand, 0) + 1
+                first.setdefault(where.bestand, (where, pupil, later))
+        return [
+            Warning("W-DUBBEL", duplicate_reason(where.pad, later.shown(), counts[bestand]),
+                    pupil, bestand=bestand, regelnummer=where.regelnummer, veld="bron_id")
+            for bestand, (where, pupil, later) in sorted(first.items())
+        ]  # fmt: skip
+
+
+def _refusal(registration: Registration, not_after: dt.date | None) -> tuple[str, str, str] | None:
+    """(rule, reason, field) when ``assemble`` refuses a registration: I-TOEKOMST or F1."""
+    if not_after is not None and registration.datum > not_after:
+        return ("I-TOEKOMST", f"datum {registration.datum} ligt na vandaag ({not_after})", "datum")
+    begin = registration.begintijd.hour * 60 + registration.begintijd.minute
+    end = registration.eindtijd.hour * 60 + registration.eindtijd.minute
+    problem = minutes_problem(begin, end)
+    return None if problem is None else ("F1", problem, "eindtijd")
+
+
+def _latest_per_bron_id(
+    registrations: Sequence[tuple[Registration, Where]], valid: list[int], outcome: _Outcomes
+) -> list[int]:
+    """The valid registrations that count: of those of one pupil with the same non-empty
+    ``bron_id`` the later one (issue 5: "the same bron_id imported twice counts once")."""
+    last: dict[tuple[str, str], int] = {}
+    for index in valid:
+        registration = registrations[index][0]
+        if registration.bron_id:
+            last[(registration.leerlingnummer, registration.bron_id)] = index
+    kept: list[int] = []
+    for index in valid:
+        registration, where = registrations[index]
+        key = (registration.leerlingnummer, registration.bron_id)
+        if registration.bron_id and last[key] != index:
+            later = registrations[last[key]][1]
+            outcome.replaced.setdefault(where, (registration.leerlingnummer, later))
+        else:
+            kept.append(index)
+            outcome.kept.add(where)
+    return kept
 
 
 def _reject(rule: str, reason: str, where: Where, veld: str, pupil: str) -> Rejection:

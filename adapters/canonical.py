@@ -11,20 +11,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 
 from adapters.registrations import (
+    BRON_KEY,
+    FILE_STRIDE,
     IDENTITY_SCHEMA,
     REGISTRATION_COLUMNS,
     REQUIRED_REGISTRATION_COLUMNS,
     read_registration_file,
 )
-from adapters.rows import MAX_KEY, Header, mask_digits, parse_header
+from adapters.rows import MAX_KEY, Header, duplicate_reason, mask_digits, parse_header
 from adapters.textio import CP1252, read_chunks
-from gateway.errors import InputError
 from gateway.model import Rejection, SchoolConfig, Student, Warning
 from gateway.numbers import identity_problem
 from gateway.rules.dayfacts import REGISTRATION_SCHEMA
@@ -36,7 +38,13 @@ __all__ = ["REGISTRATION_COLUMNS", "REQUIRED_REGISTRATION_COLUMNS", "CanonicalEx
 
 @dataclass(frozen=True, slots=True)
 class ReadStats:
-    """Row accounting of one read: read = accepted + rejected + of rejected pupils."""
+    """Row accounting of one read: read = accepted + rejected + of rejected pupils.
+
+    Two parts of ``accepted`` are counted apart, so that no accepted row goes unexplained:
+    ``duplicates`` (a row whose ``bron_id`` the same pupil has again later in the input: the
+    later row counts, this one does not; warning W-DUBBEL) and ``ignored`` (a valid row that is
+    not attendance, such as Magister's Verantwoordingtype 7 and 8: no registration).
+    """
 
     bestand: str
     encoding: str
@@ -44,6 +52,8 @@ class ReadStats:
     accepted: int = 0
     rejected: int = 0
     of_rejected_pupils: int = 0
+    duplicates: int = 0
+    ignored: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,9 @@ class CanonicalExport:
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     stats: list[ReadStats] = field(default_factory=list)
+    # what the rule book does not need but ``verzuim import`` writes back: per ``volgorde`` of
+    # ``registrations`` the ``bron_id``, ``redencode`` and ``reden`` (None: not kept)
+    texts: pl.DataFrame | None = None
 
 
 @dataclass(slots=True)
@@ -82,11 +95,19 @@ def read_export(
 
     ``not_after``: registrations dated after it are refused (I-TOEKOMST); the CLI passes today.
     """
-    students, rejections, student_stats = read_students(students_path)
-    reads = [
-        read_registrations(path, school, index, not_after)
-        for index, path in enumerate(registration_paths)
-    ]
+    # leerlingen.csv is read in a thread beside the registrations (pure Python beside polars,
+    # which releases the GIL); its error, if any, still comes first, as when read first
+    with ThreadPoolExecutor(1, thread_name_prefix="leerlingen") as pool:
+        pending = pool.submit(read_students, students_path)
+        try:
+            reads = [
+                read_registrations(path, school, index, not_after)
+                for index, path in enumerate(registration_paths)
+            ]
+        except Exception:
+            pending.result()
+            raise
+        students, rejections, student_stats = pending.result()
     identities = (
         pl.concat([read.identities for read in reads], how="vertical")
         if reads
@@ -102,6 +123,9 @@ def read_export(
     )
     if rejected:
         frame = frame.filter(~pl.col("leerlingnummer").is_in(sorted(rejected)))
+    frame, duplicates, duplicate_warnings = _latest_per_bron_id(
+        frame, [path.name for path in registration_paths]
+    )
     dropped = (
         identities.filter(pl.col("leerlingnummer").is_in(sorted(rejected)))
         .group_by("bestand")
@@ -112,8 +136,9 @@ def read_export(
     for index, read in enumerate(reads):
         lost = int(dropped_per_file.get(index, 0))
         stats.append(
-            replace(read.stats, accepted=read.stats.accepted - lost, of_rejected_pupils=lost)
-        )
+            replace(read.stats, accepted=read.stats.accepted - lost, of_rejected_pupils=lost,
+                    duplicates=duplicates.get(index, 0))
+        )  # fmt: skip
     for read in reads:
         rejections.extend(read.rejections)
     rejections.extend(pupil_rejections)
@@ -121,8 +146,60 @@ def read_export(
         *_encoding_warnings(student_stats),
         *identity_warnings,
         *(w for read in reads for w in read.warnings),
+        *duplicate_warnings,
     ]
     return CanonicalExport(resolved, frame, rejections, warnings, stats)
+
+
+def _latest_per_bron_id(
+    frame: pl.DataFrame, sources: Sequence[str]
+) -> tuple[pl.DataFrame, dict[int, int], list[Warning]]:
+    """The same bron_id imported twice counts once (issue 5): of the rows of one pupil with the
+    same non-empty ``bron_id`` the later one in the input counts (as F1 lets the later identical
+    row win). Returns the frame without those earlier rows and without ``BRON_KEY``, the count of
+    rows so dropped per file (they stay accepted: ``ReadStats.duplicates``), and per file one
+    W-DUBBEL naming the first of them and the row that replaced it.
+
+    The bron_id is compared by its 64-bit hash (``BRON_KEY``) together with the pupil. When all
+    keys are distinct, which one pass over the keys shows, nothing else is done; otherwise only
+    the rows whose key occurs more than once are grouped.
+    """
+    if BRON_KEY not in frame.columns:
+        return frame, {}, []
+    keys = frame.get_column(BRON_KEY).drop_nulls()
+    if keys.len() == 0 or keys.n_unique() == keys.len():
+        return frame.drop(BRON_KEY), {}, []
+    earlier = (
+        frame.filter(pl.col(BRON_KEY).is_not_null() & pl.col(BRON_KEY).is_duplicated())
+        .select("leerlingnummer", "volgorde",
+                _later=pl.col("volgorde").max().over("leerlingnummer", BRON_KEY))
+        .filter(pl.col("_later") != pl.col("volgorde"))
+    )  # fmt: skip
+    replaced = (
+        earlier.select(
+            pl.col("leerlingnummer").cast(pl.String),
+            (pl.col("volgorde") // FILE_STRIDE).alias("bestand"),
+            (pl.col("volgorde") % FILE_STRIDE).alias("regel"),
+            (pl.col("_later") // FILE_STRIDE).alias("later_bestand"),
+            (pl.col("_later") % FILE_STRIDE).alias("later_regel"),
+        )
+        .group_by("bestand", maintain_order=True)
+        .agg(pl.all().first(), pl.len().alias("rijen"))
+        .sort("bestand")
+    )
+    counts: dict[int, int] = {}
+    warnings: list[Warning] = []
+    for pupil, index, line, later_index, later_line, count in replaced.select(
+        "leerlingnummer", "bestand", "regel", "later_bestand", "later_regel", "rijen"
+    ).iter_rows():
+        counts[index] = count
+        later = f"{sources[later_index]} regel {later_line}"
+        warnings.append(
+            Warning("W-DUBBEL", duplicate_reason("", later, count), pupil,
+                    bestand=sources[index], regelnummer=line, veld="bron_id")
+        )  # fmt: skip
+    kept = frame.filter(~pl.col("volgorde").is_in(earlier.get_column("volgorde").implode()))
+    return kept.drop(BRON_KEY), counts, warnings
 
 
 def _encoding_warnings(stats: ReadStats) -> list[Warning]:
@@ -141,7 +218,9 @@ def _encoding_warnings(stats: ReadStats) -> list[Warning]:
 
 def read_students(path: Path) -> tuple[dict[str, _StudentRow], list[Rejection], ReadStats]:
     """Read ``leerlingen.csv``: ``leerlingnummer;bsn;onderwijsnummer;geboortedatum;
-    startkwalificatie`` (J/N, default N). A repeated leerlingnummer keeps the first row."""
+    startkwalificatie`` (J/N, default N). A repeated leerlingnummer keeps the first row. An
+    empty or header-only file is an I-LEEG rejection (no pupils: their registrations get
+    I-LEERLING); a header without a required column refuses the file (InputError, I-KOP)."""
     source = path.name
     encoding, chunks = read_chunks(path)
     rows: dict[str, _StudentRow] = {}
@@ -167,8 +246,9 @@ def read_students(path: Path) -> tuple[dict[str, _StudentRow], list[Rejection], 
             problem = _student_row(line, number, header, source, rows)
             if problem is not None:
                 rejections.append(problem)
-    if header is None:
-        raise InputError(f"{source}: bestand is leeg, verwacht een kopregel (I-KOP)")
+    if read == 0:  # an empty file (I-LEEG, issue 5: the batch goes on, exit 0)
+        reason = "bestand bevat alleen een kopregel" if header else "bestand is leeg"
+        rejections.append(Rejection("I-LEEG", f"{reason}: geen leerlingen gelezen", source))
     stats = ReadStats(source, encoding, read, len(rows), read - len(rows))
     return rows, rejections, stats
 
@@ -178,10 +258,13 @@ def _student_row(
 ) -> Rejection | None:
     if "\x00" in line:
         return Rejection("I-TEKEN", "regel bevat een NUL-teken", source, number)
-    try:
-        fields = next(csv.reader([line], delimiter=";", strict=True))
-    except csv.Error:
-        fields = []
+    if '"' not in line and "\r" not in line:  # what the csv module would do, without it
+        fields = line.split(";")
+    else:
+        try:
+            fields = next(csv.reader([line], delimiter=";", strict=True))
+        except csv.Error:
+            fields = []
     if len(fields) != len(header.names):
         return Rejection(
             "I-VELDEN",
@@ -237,7 +320,7 @@ def read_registrations(
     """Read one ``lesregistraties.csv`` (see ``adapters.registrations``) with its row accounting
     and its warnings (W-REDENCODE, W-TEKENSET)."""
     read = read_registration_file(path, school, file_index, not_after)
-    rejected = len(read.rejections)
+    rejected = sum(1 for r in read.rejections if r.regelnummer is not None)  # not I-LEEG
     stats = ReadStats(path.name, read.encoding, read.read, read.read - rejected, rejected)
     warnings = [*_code_warnings(read.unknown_codes, path.name), *_encoding_warnings(stats)]
     return _RegistrationsRead(read.frame, read.identities, read.rejections, warnings, stats)
@@ -323,11 +406,15 @@ def _resolve_identities(
                         " dat van het leerlingenbestand is gebruikt", pupil,
                         bestand=first_source, regelnummer=first_line, veld="bsn")
             )  # fmt: skip
-        resolved[pupil] = Student(
-            leerlingnummer=pupil,
-            geboortedatum=student.geboortedatum,
-            bsn=bsn,
-            onderwijsnummer=onderwijsnummer,
-            startkwalificatie=student.startkwalificatie,
+        resolved[pupil] = (
+            student  # its own identity: the same values
+            if own_identity
+            else Student(
+                leerlingnummer=pupil,
+                geboortedatum=student.geboortedatum,
+                bsn=bsn,
+                onderwijsnummer=onderwijsnummer,
+                startkwalificatie=student.startkwalificatie,
+            )
         )
     return resolved, rejections, warnings, rejected

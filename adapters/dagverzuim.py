@@ -15,15 +15,25 @@ startkwalificatie; a pupil's BSN or onderwijsnummer may come from either file.
 
 Each row becomes one ``AFWEZIG`` registration of ``uren`` clock hours: a morning from 08:30, an
 afternoon from 13:00, a whole day from 08:30; categorie via ``[redencodes]`` (an unknown code warns
-``W-REDENCODE``); bron_id ``dagverzuim:{file}:{line}``. A second row for the same pupil and date
-that overlaps an earlier one (the same dagdeel again, or D beside O or M) is refused with
-``I-DUBBEL``; the first row is used.
+``W-REDENCODE``); bron_id ``dagverzuim:{leerlingnummer}:{datum}:{dagdeel}`` (the register's
+natural key, stable across exports); redencode and reden travel along for ``verzuim import``. A
+second row for the same pupil and date that overlaps an earlier one (the same dagdeel again, or D
+beside O or M) is refused with ``I-DUBBEL``; the first row is used.
 
-**F6 for PO.** This file shows absence only, never presence, so a morning alone would look like
-a day at home. "A morning or afternoon alone is never a whole absent day": a PO school reading this
-file must set ``hele_dag_minuten`` in its school file (e.g. ``300`` = 5 hours) so that the rule
-book (F6) makes a day an afwezige dag only when the counted minutes reach a whole day. PO counts
-clock hours (F3).
+**F6 for PO: a morning or afternoon alone is never a whole absent day** (issue 5). The day
+register is complete per day: a pupil with no row for a dagdeel was at school then (a schooldag
+without any row is a day of presence already, F7). So for a date on which a pupil has a row for
+one half only (``O`` without ``M``, or ``M`` without ``O``; any row naming that pupil, date and
+dagdeel, even one refused for its hours, counts as a row), the adapter adds an ``AANWEZIG``
+registration for the other half (morning 08:30-12:00, afternoon 13:00-15:00; its length is not
+used: it counts nothing, it only shows presence), with bron_id ``dagverzuim:{leerlingnummer}:
+{datum}:{O|M}``, so a later export that does register that half replaces it. The rule book stays
+as it is: by F6 the day has presence, so it is not an afwezige dag and never part of a run (no
+LRV, no follow-ups), while its hours still count toward R-16U exactly as ``uren`` says. This holds
+with or without ``hele_dag_minuten``; a school may still set it (e.g. ``300``) so that a day with
+both halves registered but only a few hours counted is not an afwezige dag either. The added
+registrations belong to the row they complete: they are not rows read, and ``verzuim import``
+writes them out as ``AANWEZIG`` lines. PO counts clock hours (F3).
 
 Every bad row becomes a rejection (file, line, field, rule) and the other rows go on:
 ``I-VELDEN``, ``I-TEKENSET``/``I-TEKEN``, ``I-VERPLICHT``/``I-FORMAAT`` (missing or malformed
@@ -103,6 +113,10 @@ class _State:
     output: AdapterOutput = field(default_factory=AdapterOutput)
     identities: dict[str, tuple[str, str, Where]] = field(default_factory=dict)
     halves: dict[tuple[str, dt.date, str], int] = field(default_factory=dict)  # -> first line
+    # per pupil and date: the halves any row names (even a refused one), and the first accepted
+    # row, for the presence of the other half (F6)
+    named: dict[tuple[str, dt.date], set[str]] = field(default_factory=dict)
+    first_row: dict[tuple[str, dt.date], Where] = field(default_factory=dict)
 
 
 def is_dagverzuim_file(path: Path) -> bool:
@@ -140,8 +154,39 @@ class DagverzuimAdapter:
                 state.output.stats.append(students.stats)
             else:
                 _read_file(path, school, state)
+        state.output.registrations.extend(_other_halves(state))
         state.output.students.extend(students_with_identity(students, state.identities))
         return state.output
+
+
+PRESENCE = {"O": (8 * 60 + 30, 12 * 60), "M": (13 * 60, 15 * 60)}  # the added AANWEZIG half
+
+
+def _other_halves(state: _State) -> list[tuple[Registration, Where]]:
+    """An ``AANWEZIG`` registration for the half without a row of each pupil-date that has a row
+    for one half only (see "F6 for PO" in the module docstring)."""
+    added: list[tuple[Registration, Where]] = []
+    for (pupil, datum), where in state.first_row.items():
+        named = state.named[(pupil, datum)]
+        for half in ("O", "M"):
+            if half in named:
+                continue
+            begin, end = PRESENCE[half]
+            registration = Registration(
+                leerlingnummer=pupil,
+                datum=datum,
+                begintijd=as_time(begin),
+                eindtijd=as_time(end),
+                status=Status.AANWEZIG,
+                bron_id=bron_id(pupil, datum, half),
+            )
+            added.append((registration, where))
+    return added
+
+
+def bron_id(pupil: str, datum: dt.date, dagdeel: str) -> str:
+    """The natural key of a day-register row (see the module docstring)."""
+    return f"dagverzuim:{pupil}:{datum.isoformat()}:{dagdeel}"
 
 
 def _read_file(path: Path, school: SchoolConfig, state: _State) -> None:
@@ -199,6 +244,11 @@ def _parse_line(
         return Rejection(bad.rule, bad.reason, source, line.number, bad.veld, pupil or None)
     where = Where(source, line.number)
     state.output.registrations.append((registration, where))
+    state.first_row.setdefault((pupil, registration.datum), where)
+    state.output.texts[registration.bron_id] = (
+        values.get("redencode", ""),
+        values.get("reden", ""),
+    )
     identity = (values.get("bsn", ""), values.get("onderwijsnummer", ""))
     if any(identity) and pupil not in state.identities:
         state.identities[pupil] = (*identity, where)
@@ -233,6 +283,8 @@ def _registration(
             "dagdeel",
             f"{quoted(values['dagdeel'], 10)} is geen dagdeel (O ochtend, M middag, D hele dag)",
         )
+    pupil = values["leerlingnummer"]
+    state.named.setdefault((pupil, datum), set()).update(_DAGDELEN[dagdeel])
     minutes = _minutes(values["uren"])
     begin = STARTS[dagdeel]
     if minutes < 1:
@@ -249,7 +301,6 @@ def _registration(
     code = values.get("redencode", "")
     if len(code) > MAX_KEY:
         raise _RowError("I-FORMAAT", "redencode", f"redencode is langer dan {MAX_KEY} tekens")
-    pupil = values["leerlingnummer"]
     for half in _DAGDELEN[dagdeel]:
         earlier = state.halves.get((pupil, datum, half))
         if earlier is not None:
@@ -271,7 +322,7 @@ def _registration(
         geoorloofd=None if not geoorloofd else geoorloofd == "J",
         categorie=categorie,
         lesuur=None,
-        bron_id=f"dagverzuim:{where.bestand}:{where.regelnummer}",
+        bron_id=bron_id(pupil, datum, dagdeel),
     )
 
 

@@ -31,11 +31,17 @@ is unexcused"; Eduarte gives no geoorloofd boolean, so it is derived from the ca
 - An absentiemelding is cut into the lesson slots of the school's timetable for each schooldag
   (Mon-Fri) it covers (``SchoolConfig.lessons_on``; by default ``DEFAULT_LESSONS``): by time when
   it gives a time, else by lesson numbers, else all lessons of the day. A slot that no waarneming
-  of the pupil covers becomes an ``AFWEZIG`` registration of its own (bron_id
-  ``eduarte:{file}:{line}:{date}:{lesuur}``), so exports of reports only still count. An empty
-  einddatum is the begindatum when an eindtijd or eindlesuur is given, otherwise the report is
-  open and runs to the last date in the files read. A report may span at most 366 days.
-- bron_id of a waarneming: ``eduarte:{file}:{line}``.
+  of the pupil covers becomes an ``AFWEZIG`` registration of its own, so exports of reports
+  only still count; of several reports covering such a slot the last in the files gives it. An
+  empty einddatum is the begindatum when an eindtijd or eindlesuur is given, otherwise the report
+  is open and runs to the last date in the files read. A report may span at most 366 days.
+- bron_id: Eduarte gives no ids, so a registration's bron_id is its natural key
+  ``eduarte:{deelnemernummer}:{yyyyMMdd}:{HHmm}-{HHmm}`` (pupil, date, begin, end), the same for
+  a waarneming and a report slot: stable across exports, so a lesson exported twice (in one file
+  or in two) counts once (``assemble``: the later wins, W-DUBBEL, counted as ``duplicates``).
+  The report's redencode and opmerking travel along as redencode and reden for ``verzuim
+  import``; a report gives no registration of its own where waarnemingen cover it and follows
+  its pupil in the row accounting.
 - Counting is the rule book's business: MBO counts clock hours unless ``mbo_telt_lesuren`` (F3).
 
 Every bad row becomes a rejection (file, line, field, rule) and the other rows go on: ``I-VELDEN``
@@ -143,7 +149,8 @@ class _Report:
     geoorloofd: bool
     categorie: Categorie | None
     where: Where
-    bron: str
+    code: str
+    opmerking: str
 
     def coverage(self, day: dt.date, last: dt.date, lessons: tuple[LessonSlot, ...]) -> _Span:
         """Slots of ``day`` (of the day's ``lessons``), the covered time span, and the covered
@@ -175,7 +182,6 @@ class _Observation:
     lesuur: int | None
     status: Status
     where: Where
-    bron: str
 
 
 @dataclass(slots=True)
@@ -217,7 +223,10 @@ class EduarteAdapter:
                 continue
             _read_file(path, school, files)
         output = files.output
-        output.registrations.extend(_combine(files.reports, files.observations, school))
+        output.registrations.extend(
+            _combine(files.reports, files.observations, school, output.texts)
+        )
+        output.other_rows.extend((report.pupil, report.where, False) for report in files.reports)
         output.students.extend(students_with_identity(students, {}))
         return output
 
@@ -358,7 +367,8 @@ def _report(
         categorie in GEOORLOOFD,
         categorie,
         where,
-        f"eduarte:{where.bestand}:{where.regelnummer}",
+        code,
+        values["opmerking"],
     )
 
 
@@ -404,15 +414,23 @@ def _observation(values: dict[str, str], school: SchoolConfig, where: Where) -> 
         lesuur,
         status,
         where,
-        f"eduarte:{where.bestand}:{where.regelnummer}",
     )
 
 
+def bron_id(pupil: str, day: dt.date, begin: int, end: int) -> str:
+    """The natural key of an Eduarte registration (see the module docstring)."""
+    return f"eduarte:{pupil}:{day:%Y%m%d}:{as_time(begin):%H%M}-{as_time(end):%H%M}"
+
+
 def _combine(
-    reports: list[_Report], observations: list[_Observation], school: SchoolConfig
+    reports: list[_Report],
+    observations: list[_Observation],
+    school: SchoolConfig,
+    texts: dict[str, tuple[str, str]],
 ) -> list[tuple[Registration, Where]]:
     """Waarnemingen with the reason of the report covering them, then report slots (of the school's
-    timetable for the day) that no waarneming covers (see the module docstring)."""
+    timetable for the day) that no waarneming covers, each slot once (see the module docstring).
+    ``texts`` gets the reason code and opmerking of every registration a report gave a reason."""
     dates = [o.datum for o in observations] + [r.last or r.first for r in reports]
     horizon = max(dates, default=dt.date.min)
     by_day: dict[tuple[str, dt.date], list[tuple[_Report, _Span]]] = defaultdict(list)
@@ -430,13 +448,14 @@ def _combine(
         seen[(obs.pupil, obs.datum)].append(obs)
         geoorloofd: bool | None = None
         categorie: Categorie | None = None
+        reason: _Report | None = None
         if obs.status in (Status.AFWEZIG, Status.TE_LAAT):
             geoorloofd = False
             for report, (_, start, stop, lessons) in reversed(
                 by_day.get((obs.pupil, obs.datum), [])
             ):
                 if _covers(obs.lesuur, obs.begin, obs.end, start, stop, lessons):
-                    geoorloofd, categorie = report.geoorloofd, report.categorie
+                    geoorloofd, categorie, reason = report.geoorloofd, report.categorie, report
                     break
         registration = Registration(
             obs.pupil,
@@ -447,30 +466,38 @@ def _combine(
             geoorloofd,
             categorie,
             obs.lesuur,
-            obs.bron,
+            bron_id(obs.pupil, obs.datum, obs.begin, obs.end),
         )
         result.append((registration, obs.where))
+        if reason is not None:
+            texts[registration.bron_id] = (reason.code, reason.opmerking)
     for (pupil, day), entries in by_day.items():
+        slots_of_day: dict[int, tuple[_Report, LessonSlot]] = {}  # lesuur -> the last report
         for report, (slots, _, _, _) in entries:
-            for number, begin, end in slots:
+            for slot in slots:
+                number, begin, end = slot
                 start, stop = _minutes(begin), _minutes(end)
-                if any(
+                if not any(
                     _covers(o.lesuur, o.begin, o.end, start, stop, (number, number))
                     for o in seen.get((pupil, day), [])
                 ):
-                    continue
-                registration = Registration(
-                    pupil,
-                    day,
-                    begin,
-                    end,
-                    Status.AFWEZIG,
-                    report.geoorloofd,
-                    report.categorie,
-                    number,
-                    f"{report.bron}:{day.isoformat()}:{number}",
-                )
-                result.append((registration, report.where))
+                    slots_of_day[number] = (report, slot)
+        for report, (number, begin, end) in sorted(
+            slots_of_day.values(), key=lambda entry: entry[1][0]
+        ):
+            registration = Registration(
+                pupil,
+                day,
+                begin,
+                end,
+                Status.AFWEZIG,
+                report.geoorloofd,
+                report.categorie,
+                number,
+                bron_id(pupil, day, _minutes(begin), _minutes(end)),
+            )
+            result.append((registration, report.where))
+            texts[registration.bron_id] = (report.code, report.opmerking)
     return result
 
 

@@ -2,7 +2,11 @@
 
 ``leerlingen.csv`` and ``lesregistraties.csv`` in the canonical shape (with the optional
 ``categorie`` column, so the school's reason-code mapping is applied once), and
-``afwijzingen.csv`` with every rejected row and its reason. Text cells that a spreadsheet would
+``afwijzingen.csv`` with every rejected row and its reason. ``bron_id``, ``redencode`` and
+``reden`` come from the export's ``texts`` (what the adapter read; empty where there is none), so
+an import read back gives the same pre-check: the same ``bron_id`` imported twice still counts
+once, and an unknown reason code still warns ``W-REDENCODE``. BSN and onderwijsnummer go to
+``leerlingen.csv`` only. Text cells that a spreadsheet would
 read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are written with a leading
 apostrophe, so an export containing ``=cmd|...`` stays inert when a school opens the file.
 """
@@ -10,6 +14,7 @@ apostrophe, so an export containing ``=cmd|...`` stays inert when a school opens
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import polars as pl
@@ -24,11 +29,18 @@ REGISTRATION_HEADER = (
 )  # fmt: skip
 REJECTION_HEADER = ("regel", "bestand", "regelnummer", "veld", "leerlingnummer", "reden")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def inert(value: str) -> str:
     """A cell value a spreadsheet shows as text, never evaluates."""
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def text_cell(value: str) -> str:
+    """A free-text cell: control characters (a line break in a reason text) as spaces, so each
+    registration stays one line for the canonical reader, and inert."""
+    return inert(_CONTROL.sub(" ", value))
 
 
 def write_canonical(export: CanonicalExport, brin: str, vestiging: str, out_dir: Path) -> None:
@@ -42,7 +54,14 @@ def write_canonical(export: CanonicalExport, brin: str, vestiging: str, out_dir:
             writer.writerow((inert(pupil), student.bsn, student.onderwijsnummer,
                              student.geboortedatum.isoformat(),
                              "J" if student.startkwalificatie else "N"))  # fmt: skip
-    frame = export.registrations.sort("volgorde").select(
+    registrations = export.registrations.sort("volgorde")
+    if export.texts is not None:
+        registrations = registrations.join(export.texts, on="volgorde", how="left")
+    else:
+        registrations = registrations.with_columns(
+            pl.lit(None, pl.String()).alias(name) for name in ("bron_id", "redencode", "reden")
+        )
+    frame = registrations.select(
         pl.lit(brin).alias("brin"),
         pl.lit(vestiging).alias("vestiging"),
         pl.col("leerlingnummer").cast(pl.String),
@@ -53,13 +72,16 @@ def write_canonical(export: CanonicalExport, brin: str, vestiging: str, out_dir:
         pl.col("status").cast(pl.String),
         pl.col("geoorloofd").cast(pl.String),
         pl.col("categorie").cast(pl.String),
+        *(pl.col(name).fill_null("") for name in ("bron_id", "redencode", "reden")),
     )
     with (out_dir / "lesregistraties.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", lineterminator="\n")
         writer.writerow(REGISTRATION_HEADER)
-        for b, v, pupil, day, lesuur, begin, end, status, allowed, categorie in frame.iter_rows():
-            writer.writerow((b, v, inert(pupil), "", "", day, lesuur, begin, end, status, "", "",
-                             allowed, "", categorie))  # fmt: skip
+        for (b, v, pupil, day, lesuur, begin, end, status, allowed, categorie, bron, code,
+             reden) in frame.iter_rows():  # fmt: skip
+            writer.writerow((b, v, inert(pupil), "", "", day, lesuur, begin, end, status,
+                             text_cell(code), text_cell(reden), allowed, text_cell(bron),
+                             categorie))  # fmt: skip
     write_rejections(export.rejections, out_dir / "afwijzingen.csv")
 
 

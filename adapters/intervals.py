@@ -8,7 +8,11 @@ numbers on the first and last day; ``hele_dag`` J = every lesson of each day; ``
 Absent, Telaat or Verwijderd; ``geoorloofd`` J, N or empty; ``afgehandeld`` J/N (read, not used).
 
 Each report is cut into the lesson slots of the school's ``[lesrooster]`` on the weekdays it
-covers; each slot becomes a registration with bron_id ``{bron_id}:{date}:{lesuur}``. How report
+covers; each slot becomes a registration with bron_id ``{bron_id}:{date}:{lesuur}`` (without a
+``bron_id`` the report's natural key ``{leerlingnummer}:{begin}`` stands in, so an export read
+twice counts once); redencode and reden travel along for ``verzuim import``. A file with a header
+and no report is refused as ``I-LEEG``; a report follows its pupil in the row accounting even
+when it covers no lesson. How report
 slots meet lesson registrations of the same pupil, date and lesson number is decided by
 ``merge_reports``: a report fills a lesson that has no registration, and gives its reason to an
 absent one; a lesson registered as present, late or not applicable keeps its registration.
@@ -26,6 +30,7 @@ from adapters.base import AdapterOutput, Where
 from adapters.canonical import ReadStats
 from adapters.lessons import slots_between, slots_numbered
 from adapters.rows import MAX_KEY, mask_digits
+from adapters.textrows import empty_file
 from gateway.errors import InputError
 from gateway.model import Registration, Rejection, SchoolConfig, Status
 
@@ -76,14 +81,18 @@ def read_intervals(
             continue
         values = {name: value.strip() for name, value in zip(header, fields, strict=True)}
         try:
-            output.registrations.extend(
-                (registration, where)
-                for registration in _cut(values, school, open_until, source, number)
-            )
+            cut = _cut(values, school, open_until, source, number)
         except _RowError as exc:
             output.rejections.append(Rejection(exc.rule, exc.reason, source, number, exc.field,
                                                values.get("leerlingnummer") or None))  # fmt: skip
             rejected += 1
+            continue
+        output.registrations.extend((registration, where) for registration in cut)
+        output.other_rows.append((values["leerlingnummer"], where, False))
+        texts = (values.get("redencode", ""), values.get("reden", ""))
+        output.texts.update((registration.bron_id, texts) for registration in cut)
+    if read == 0:
+        output.rejections.append(empty_file(source, "bestand bevat alleen een kopregel"))
     output.stats.append(ReadStats(source, "utf-8", read, read - rejected, rejected))
     return output
 
@@ -123,7 +132,7 @@ def _cut(
     last_lesson = _lesson(values.get("eindlesuur", ""), "eindlesuur")
     whole = values.get("hele_dag", "").upper() == "J"
     categorie = school.categorie(values.get("redencode", ""))
-    bron = values.get("bron_id") or f"{source}:{number}"
+    bron = values.get("bron_id") or f"{pupil}:{begin:%Y-%m-%dT%H:%M}"
     registrations = []
     day = begin.date()
     while day <= last_day:
@@ -192,8 +201,13 @@ def merge_reports(lessons: pl.DataFrame, reports: pl.DataFrame) -> pl.DataFrame:
         .to_series()
     )
     kept_reports = reports.filter(~pl.struct(key).is_in(present.implode()))
-    highest = lessons.get_column("volgorde").max() if lessons.height else None
-    offset = int(highest) + 1 if isinstance(highest, int) else 0
+    offset = report_offset(lessons)
     return pl.concat(
         [kept_lessons, kept_reports.with_columns(pl.col("volgorde") + offset)], how="vertical"
     )
+
+
+def report_offset(lessons: pl.DataFrame) -> int:
+    """What ``merge_reports`` adds to the ``volgorde`` of report slots: after every lesson."""
+    highest = lessons.get_column("volgorde").max() if lessons.height else None
+    return int(highest) + 1 if isinstance(highest, int) else 0

@@ -26,8 +26,8 @@ Decisions (documented here and in the tests):
 - ``Verantwoordingtype``: 1 absent -> AFWEZIG, 2 te laat -> TE_LAAT, 3 ziek -> AFWEZIG,
   4 uit de les -> VERWIJDERD, 6 vrijstelling -> NVT (the canonical status for "this lesson does
   not apply to the pupil": kept for the record, never counted, no presence), 7/8 forgotten book or
-  homework -> no registration (not attendance); 7/8 are counted as read and accepted. Any other
-  value is rejected (I-FORMAAT).
+  homework -> no registration (not attendance); 7/8 are counted as read and accepted, and within
+  accepted as ``ignored`` (``genegeerd``). Any other value is rejected (I-FORMAAT).
 - ``geoorloofd``: ``Geoorloofd`` true -> J; false and ``Afgehandeld`` true (or absent) -> N; false
   and ``Afgehandeld`` false -> empty (not yet known: the absence may still be excused, so it counts
   with W-ONBEKEND, F2).
@@ -48,6 +48,11 @@ Decisions (documented here and in the tests):
   (I-TEKENSET), one with a NUL character too (I-TEKEN); the other items go on.
 - Accounting: the unit is the absence item. ``ReadStats`` per JSON file has read = accepted +
   rejected; a file rejected as a whole counts 0 items read. The student export counts its rows.
+  ``bron_id`` is ``magister:{Id}``; an item whose ``Id`` comes again later for the same pupil is
+  replaced by the later one (``assemble``: W-DUBBEL, counted as ``duplicates``). ``Code`` and
+  ``Omschrijving`` travel along as redencode and reden for ``verzuim import``.
+- An empty file (0 bytes), JSON or student export, and a student export with only its header
+  are refused as ``I-LEEG`` and the other files are read.
 
 Rejection texts name the file, the field and the JSON path (``$.absenties.Items[3]``), and never
 contain a BSN, onderwijsnummer or birth date.
@@ -66,9 +71,10 @@ from zoneinfo import ZoneInfo
 
 from adapters.base import AdapterOutput, Where
 from adapters.canonical import ReadStats
+from adapters.progress import advance
 from adapters.rows import MAX_KEY, mask_digits, parse_header
 from adapters.textio import BOM, CP1252, UTF8, detect_encoding, read_chunks
-from gateway.errors import InputError
+from adapters.textrows import empty_file
 from gateway.model import Categorie, Registration, Rejection, SchoolConfig, Status, Student, Warning
 from gateway.rules.dayfacts import minutes_problem
 
@@ -244,9 +250,10 @@ def _read_students(path: Path, output: AdapterOutput, rows: dict[str, _Identity]
                 continue
             rows[identity.stamnr] = identity
             accepted += 1
-    if header is None:
-        raise InputError(f"{source}: bestand is leeg, verwacht een kopregel "
-                         f"({';'.join(STUDENT_COLUMNS)}) (I-KOP)")  # fmt: skip
+    if read == 0:  # I-LEEG: a file without rows is refused as a whole, the others are read
+        output.rejections.append(
+            empty_file(source, "bestand bevat alleen een kopregel" if header else "bestand is leeg")
+        )
     output.stats.append(ReadStats(source, encoding, read, accepted, read - accepted))
     if encoding == CP1252:
         output.warnings.append(_charset_warning(source))
@@ -305,6 +312,10 @@ def _read_json(
     """Read one JSON file of envelopes; see the module docstring for the rules."""
     source = path.name
     raw = path.read_bytes()
+    if not raw:
+        output.rejections.append(empty_file(source))
+        output.stats.append(ReadStats(source, UTF8))
+        return
     if raw.startswith(BOM):
         raw = raw[len(BOM) :]
     encoding = detect_encoding(raw[:SNIFF_BYTES])
@@ -327,6 +338,7 @@ def _read_json(
     if isinstance(data, list):
         for index, envelope in enumerate(data):
             _envelope(envelope, f"$[{index}]", school, state, output, identities)
+            advance(source, index + 1, len(data))  # a progress bar on a terminal (issue 5)
     elif isinstance(data, dict):
         _envelope(data, "$", school, state, output, identities)
     elif data is not None:
@@ -414,8 +426,11 @@ def _envelope(
                 Rejection(bad.rule, f"{where.pad}: {bad.reden}", source, None, bad.veld, stamnr)
             )
             continue
-        if registration is not None:
+        if registration is None:
+            output.other_rows.append((stamnr, where, True))  # Verantwoordingtype 7/8: ignored
+        else:
             output.registrations.append((registration, where))
+            output.texts[registration.bron_id] = (_text(item, "Code"), _text(item, "Omschrijving"))
 
 
 def _envelope_key(envelope: dict[str, object]) -> str:
@@ -522,6 +537,12 @@ def _item(
         lesuur=lesuur or None,
         bron_id=f"magister:{ident}",
     )
+
+
+def _text(item: object, veld: str) -> str:
+    """A text field of a checked item for ``verzuim import`` ('' when absent or not text)."""
+    value = item.get(veld) if isinstance(item, dict) else None
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _check_text(item: dict[str, object], path: str = "") -> None:

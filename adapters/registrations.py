@@ -10,12 +10,14 @@ costs one pass and a sloppy export still loses nothing it does not have to.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import polars as pl
 
-from adapters.blocks import Block, file_blocks, split_block
+from adapters.blocks import Block, file_blocks, map_in_order, split_block
 from adapters.progress import advance
 from adapters.rows import MAX_KEY, first_error, parse_header, shown, strict_date, time_minutes
 from gateway.errors import InputError
@@ -29,10 +31,14 @@ REGISTRATION_COLUMNS = (
 OPTIONAL_COLUMNS = ("categorie",)  # written by `verzuim import`: the categorie already mapped
 REQUIRED_REGISTRATION_COLUMNS = ("leerlingnummer", "datum", "begintijd", "eindtijd", "status")
 _USED = ("leerlingnummer", "brin", "bsn", "onderwijsnummer", "datum", "lesuur", "begintijd",
-         "eindtijd", "status", "redencode", "geoorloofd", "categorie")  # fmt: skip
+         "eindtijd", "status", "redencode", "geoorloofd", "categorie", "bron_id")  # fmt: skip
 _CATEGORIES = ["", *(categorie.value for categorie in Categorie)]
 _STATUSES = [status.value for status in Status]
 FILE_STRIDE = 10**12  # keeps input order across several registration files (F1: later wins)
+# a 64-bit hash of a non-empty bron_id (null without one), for "the same bron_id imported twice
+# counts once" across files (``adapters.canonical.read_export`` drops the column after using it)
+BRON_KEY = "_bron"
+FRAME_SCHEMA: dict[str, pl.DataType] = {**REGISTRATION_SCHEMA, BRON_KEY: pl.UInt64()}
 IDENTITY_SCHEMA: dict[str, pl.DataType] = {
     "leerlingnummer": pl.String(),
     "bestand": pl.Int32(),
@@ -59,45 +65,98 @@ class RegistrationFile:
 def read_registration_file(
     path: Path, school: SchoolConfig, file_index: int = 0, not_after: dt.date | None = None
 ) -> RegistrationFile:
-    """Read one ``lesregistraties.csv``; raise InputError only for an empty file or bad header.
+    """Read one ``lesregistraties.csv``; raise InputError only for a bad header (I-KOP). An empty
+    or header-only file is an I-LEEG rejection without a line (issue 5: the batch goes on).
 
     ``not_after`` (today, given by the caller: the readers read no clock) refuses registrations
-    dated later with I-TOEKOMST: a mistyped year must not move the default peildatum.
+    dated later with I-TOEKOMST: a mistyped year must not move the default peildatum. The frame
+    has ``FRAME_SCHEMA``: the registrations plus ``BRON_KEY``.
+
+    The blocks are checked side by side on the cores (``map_in_order``); the results are joined
+    in file order, so the output is that of checking them one after the other.
     """
     source = path.name
     encoding, blocks = file_blocks(path)
-    names: tuple[str, ...] | None = None
-    frames: list[pl.DataFrame] = []
-    identities: list[pl.DataFrame] = []
-    unknown: list[pl.DataFrame] = []
-    rejections: list[Rejection] = []
-    read = 0
+    first = next(blocks, None)
+    if first is None:
+        return RegistrationFile(
+            encoding, pl.DataFrame(schema=FRAME_SCHEMA), pl.DataFrame(schema=IDENTITY_SCHEMA),
+            pl.DataFrame(schema={"code": pl.String(), "regelnummer": pl.Int64(),
+                                 "rijen": pl.UInt32()}),
+            [_empty(source, "bestand is leeg")], 0,
+        )  # fmt: skip
+    header_bytes = len(first.data)
+    names, first = _header(first, encoding, source)
+    header_bytes -= len(first.data)  # the header line and its line end, for the progress
     total = path.stat().st_size
-    done = 0
-    for block in blocks:
-        done += len(block.data) + 1
-        advance(source, min(done, total), total)
-        if names is None:
-            names, block = _header(block, encoding, source)
-        split = split_block(block, names, encoding, _USED)
-        read += split.read
-        rejections.extend(Rejection(p.rule, p.reason, source, p.number) for p in split.problems)
-        missing = [pl.lit("").alias(name) for name in _USED if name not in names]
-        named = split.fields.with_columns(missing) if missing else split.fields
-        good, refused = _check(named, school, not_after)
-        rejections.extend(_rejections(refused, school, source, not_after))
-        frames.append(good.select(_typed(school, file_index)))
-        identities.append(_identities(good, file_index))
-        unknown.append(_unknown_codes(good, school))
-    if names is None:
-        raise InputError(f"{source}: bestand is leeg, verwacht een kopregel (I-KOP)")
+
+    def in_order() -> Iterator[Block]:
+        done = header_bytes
+        for block in chain([first], blocks):
+            done += len(block.data) + 1
+            advance(source, min(done, total), total)
+            yield block
+
+    def check(block: Block) -> _BlockRead:
+        return _read_block(block, names, encoding, school, file_index, not_after, source)
+
+    parts = list(map_in_order(check, in_order()))
+    read = sum(part.read for part in parts)
     return RegistrationFile(
         encoding=encoding,
-        frame=pl.concat(frames) if frames else pl.DataFrame(schema=REGISTRATION_SCHEMA),
-        identities=pl.concat(identities) if identities else pl.DataFrame(schema=IDENTITY_SCHEMA),
-        unknown_codes=pl.concat(unknown) if unknown else _EMPTY_CODES,
-        rejections=sorted(rejections, key=lambda r: r.regelnummer or 0),
+        frame=pl.concat([part.frame for part in parts]),
+        identities=pl.concat([part.identities for part in parts]),
+        unknown_codes=pl.concat([part.unknown_codes for part in parts]),
+        rejections=sorted(
+            (rejection for part in parts for rejection in part.rejections),
+            key=lambda r: r.regelnummer or 0,
+        )
+        or ([] if read else [_empty(source, "bestand bevat alleen een kopregel")]),
         read=read,
+    )
+
+
+def _empty(source: str, reason: str) -> Rejection:
+    """I-LEEG: a file without rows; not a row, so outside the row accounting."""
+    return Rejection("I-LEEG", f"{reason}: geen regels gelezen", source)
+
+
+@dataclass(slots=True)
+class _BlockRead:
+    frame: pl.DataFrame
+    identities: pl.DataFrame
+    unknown_codes: pl.DataFrame
+    rejections: list[Rejection]
+    read: int
+
+
+def _read_block(
+    block: Block,
+    names: tuple[str, ...],
+    encoding: str,
+    school: SchoolConfig,
+    file_index: int,
+    not_after: dt.date | None,
+    source: str,
+) -> _BlockRead:
+    """Split and check one block: its typed rows, identities, unknown codes and rejections."""
+    split = split_block(block, names, encoding, _USED)
+    rejections = [Rejection(p.rule, p.reason, source, p.number) for p in split.problems]
+    # a missing column reads as empty; ``categorie`` is left out then, so ``_typed`` maps every
+    # row's redencode without first testing an empty categorie
+    missing = [pl.lit("").alias(name) for name in _USED if name not in (*names, *OPTIONAL_COLUMNS)]
+    named = split.fields.with_columns(missing) if missing else split.fields
+    good, refused = _check(named, school, file_index, not_after)
+    rejections.extend(_rejections(refused, school, source, not_after))
+    return _BlockRead(
+        frame=good.select(
+            *REGISTRATION_SCHEMA,
+            pl.when(pl.col("bron_id") != "").then(pl.col("bron_id").hash()).alias(BRON_KEY),
+        ),
+        identities=_identities(good, file_index),
+        unknown_codes=_unknown_codes(good, school),
+        rejections=rejections,
+        read=split.read,
     )
 
 
@@ -116,23 +175,24 @@ def _header(block: Block, encoding: str, source: str) -> tuple[tuple[str, ...], 
 
 
 def _check(
-    frame: pl.DataFrame, school: SchoolConfig, not_after: dt.date | None = None
+    frame: pl.DataFrame, school: SchoolConfig, file_index: int, not_after: dt.date | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split rows into accepted (with parsed columns) and refused, in two passes."""
-    parsed = frame.with_columns(_parsed()).with_columns(ok=_valid(school, not_after))
-    if parsed.get_column("ok").all():
-        return parsed, parsed.clear()
-    good = parsed.filter(pl.col("ok"))
-    refused = parsed.filter(~pl.col("ok"))
-    lenient = (
-        refused.with_columns(*(_lenient(name) for name in _USED))
-        .with_columns(_parsed())
-        .with_columns(ok=_valid(school, not_after))
-    )
-    return (
-        pl.concat([good, lenient.filter(pl.col("ok"))]).sort("regelnummer"),
-        lenient.filter(~pl.col("ok")),
-    )
+    """Split rows into accepted (typed, see ``_typed``) and refused (the text, with the parsed
+    columns of ``_parsed`` for ``_rejections``), in two passes."""
+    typed = _typed(frame, school, file_index, not_after)
+    ok = typed.get_column("ok")
+    if ok.all():
+        return typed, frame.clear()
+    refused = frame.filter(~ok)
+    if "categorie" not in refused.columns:
+        refused = refused.with_columns(categorie=pl.lit(""))
+    lenient = refused.with_columns(*(_lenient(name) for name in _USED))
+    second = _typed(lenient, school, file_index, not_after)
+    rescued = second.get_column("ok")
+    good = typed.filter(ok)
+    if rescued.any():
+        good = pl.concat([good, second.filter(rescued)]).sort("volgorde")
+    return good, lenient.filter(~rescued).with_columns(_parsed())
 
 
 def _lenient(name: str) -> pl.Expr:
@@ -149,22 +209,6 @@ def _parsed() -> list[pl.Expr]:
         time_minutes(pl.col("eindtijd")).alias("_eind"),
         pl.col("lesuur").cast(pl.Int32, strict=False).alias("_lesuur"),
     ]
-
-
-def _valid(school: SchoolConfig, not_after: dt.date | None = None) -> pl.Expr:
-    minutes = pl.col("_eind") - pl.col("_begin")
-    return (
-        (pl.col("leerlingnummer") != "")
-        & (pl.col("leerlingnummer").str.len_chars() <= MAX_KEY)
-        & ((pl.col("brin") == "") | (pl.col("brin") == school.brin))
-        & pl.col("_datum").is_not_null()
-        & minutes.is_between(1, MAX_MINUTES)  # null when a time is malformed
-        & pl.col("status").is_in(_STATUSES)
-        & pl.col("geoorloofd").is_in(["", "J", "N"])
-        & ((pl.col("lesuur") == "") | pl.col("_lesuur").is_between(1, 12))
-        & pl.col("categorie").is_in(_CATEGORIES)
-        & (pl.lit(True) if not_after is None else pl.col("_datum") <= not_after)
-    ).fill_null(False)
 
 
 def _rejections(
@@ -215,42 +259,72 @@ def _rejections(
     ]
 
 
-def _typed(school: SchoolConfig, file_index: int) -> list[pl.Expr]:
-    """Accepted rows in the shape of ``REGISTRATION_SCHEMA``; categorie via ``[redencodes]``."""
-    mapping = {code: categorie.value for code, categorie in school.redencodes}
-    return [
-        pl.col("leerlingnummer").cast(pl.Categorical()),
-        pl.col("_datum").alias("datum"),
-        pl.col("_begin").cast(pl.Int16).alias("begin"),
-        pl.col("_eind").cast(pl.Int16).alias("eind"),
-        pl.col("status").cast(STATUS),
-        pl.col("geoorloofd").cast(GEOORLOOFD),
-        pl.when(pl.col("categorie") != "")
-        .then(pl.col("categorie"))
-        .otherwise(
-            pl.col("redencode").replace_strict(mapping, default="", return_dtype=pl.String())
-        )
-        .cast(CATEGORIE)
-        .alias("categorie"),
-        pl.col("_lesuur").cast(pl.Int8).alias("lesuur"),
-        (pl.col("regelnummer") + file_index * FILE_STRIDE).alias("volgorde"),
-    ]
+# for identities, W-REDENCODE and BRON_KEY
+_PASSED = ("regelnummer", "bsn", "onderwijsnummer", "redencode", "bron_id")
+
+
+def _typed(
+    frame: pl.DataFrame, school: SchoolConfig, file_index: int, not_after: dt.date | None
+) -> pl.DataFrame:
+    """Every row in the shape of ``REGISTRATION_SCHEMA`` (categorie via ``[redencodes]``; a value
+    that does not parse is null), the text columns of ``_PASSED``, and ``ok``: the row passes every
+    check that ``_rejections`` describes (a status, J/N or categorie outside its enum is a null).
+    """
+    col = pl.col
+    # [redencodes] as an enum of the codes (an unknown code is null) and the categorie by index
+    codes = pl.Enum([code for code, _ in school.redencodes])
+    categories = pl.Series([categorie.value for _, categorie in school.redencodes], dtype=CATEGORIE)
+    mapped = pl.lit(categories).gather(col("redencode").cast(codes, strict=False).to_physical())
+    categorie = mapped.fill_null("")
+    if "categorie" in frame.columns:  # the column written by `verzuim import`, when not empty
+        given = col("categorie").cast(CATEGORIE, strict=False)
+        categorie = pl.when(col("categorie") != "").then(given).otherwise(categorie)
+    lesuur = col("lesuur").cast(pl.Int32, strict=False)
+    typed = frame.select(
+        col("leerlingnummer").cast(pl.Categorical()),
+        strict_date(col("datum")).alias("datum"),
+        time_minutes(col("begintijd")).cast(pl.Int16).alias("begin"),
+        time_minutes(col("eindtijd")).cast(pl.Int16).alias("eind"),
+        col("status").cast(STATUS, strict=False),
+        col("geoorloofd").cast(GEOORLOOFD, strict=False),
+        categorie.alias("categorie"),
+        lesuur.cast(pl.Int8, strict=False).alias("lesuur"),
+        (col("regelnummer") + file_index * FILE_STRIDE).alias("volgorde"),
+        *_PASSED,
+        ok=(col("leerlingnummer") != "")
+        & (col("leerlingnummer").str.len_chars() <= MAX_KEY)
+        & ((col("brin") == "") | (col("brin") == school.brin))
+        & ((col("lesuur") == "") | lesuur.is_between(1, 12)),
+    )
+    minutes = col("eind") - col("begin")  # null when a time is malformed
+    return typed.with_columns(
+        ok=(
+            col("ok")
+            & col("datum").is_not_null()
+            & minutes.is_between(1, MAX_MINUTES)
+            & col("status").is_not_null()
+            & col("geoorloofd").is_not_null()
+            & col("categorie").is_not_null()
+            & (pl.lit(True) if not_after is None else col("datum") <= not_after)
+        ).fill_null(False)
+    )
 
 
 def _identities(good: pl.DataFrame, file_index: int) -> pl.DataFrame:
     """Per pupil: the first non-empty BSN and onderwijsnummer, the first line and the row count."""
-    return good.group_by("leerlingnummer").agg(
-        bestand=pl.lit(file_index, pl.Int32),
-        bsn=pl.col("bsn").filter(pl.col("bsn") != "").first(),
-        onderwijsnummer=pl.col("onderwijsnummer").filter(pl.col("onderwijsnummer") != "").first(),
-        regelnummer=pl.col("regelnummer").min(),
-        rijen=pl.len().cast(pl.Int64),
+    return (
+        good.group_by("leerlingnummer")
+        .agg(
+            bestand=pl.lit(file_index, pl.Int32),
+            bsn=pl.col("bsn").filter(pl.col("bsn") != "").first(),
+            onderwijsnummer=pl.col("onderwijsnummer")
+            .filter(pl.col("onderwijsnummer") != "")
+            .first(),
+            regelnummer=pl.col("regelnummer").min(),
+            rijen=pl.len().cast(pl.Int64),
+        )
+        .with_columns(pl.col("leerlingnummer").cast(pl.String))
     )
-
-
-_EMPTY_CODES = pl.DataFrame(
-    schema={"code": pl.String(), "regelnummer": pl.Int64(), "rijen": pl.UInt32()}
-)
 
 
 def _unknown_codes(good: pl.DataFrame, school: SchoolConfig) -> pl.DataFrame:

@@ -13,9 +13,11 @@ import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import polars as pl
+
 from adapters.base import Adapter, AdapterOutput, Where, assemble
 from adapters.canonical import CanonicalExport, read_export
-from adapters.intervals import is_interval_file, merge_reports, read_intervals
+from adapters.intervals import is_interval_file, merge_reports, read_intervals, report_offset
 from gateway.errors import ConfigError, InputError
 from gateway.model import SchoolConfig
 
@@ -100,12 +102,19 @@ def _with_reports(
         output.rejections.extend(part.rejections)
         output.stats.extend(part.stats)
     reports = assemble(output, not_after)
+    texts = None
+    if reports.texts is not None:
+        offset = report_offset(export.registrations)
+        texts = reports.texts.with_columns(pl.col("volgorde") + offset)
+        if export.texts is not None:
+            texts = pl.concat([export.texts, texts])
     return CanonicalExport(
         export.students,
         merge_reports(export.registrations, reports.registrations),
         [*export.rejections, *reports.rejections],
         [*export.warnings, *reports.warnings],
         [*export.stats, *reports.stats],
+        texts,
     )
 
 

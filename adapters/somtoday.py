@@ -39,7 +39,13 @@ not used. Decisions where Somtoday's data leave room (DOMAIN.md 4.1, 4.3 F2/F6):
   the school to fix it before sending.
 - Times are converted to Europe/Amsterdam local time with ``zoneinfo`` (correct on either side
   of a DST change whatever offset the stamp carries); a lesson whose local begin and end fall on
-  different dates is refused (F1). ``bron_id`` is ``somtoday:waarneming:{id}``.
+  different dates is refused (F1). ``bron_id`` is ``somtoday:waarneming:{id}``; a waarneming
+  whose ``id`` comes again later for the same pupil is replaced by the later one (``assemble``:
+  W-DUBBEL, counted as ``duplicates``). The report's ``afkorting`` and ``omschrijving`` travel
+  along as redencode and reden for ``verzuim import``.
+- Accounting: the unit is the item, per file read = accepted + rejected; an absentiemelding
+  gives no registration of its own and follows its pupil (a rejected pupil's reports count as
+  rows of rejected pupils). An empty file (0 bytes) is refused as ``I-LEEG``.
 
 Rejections (the other items go on): ``I-JSON`` (not UTF-8 JSON at all: the whole file),
 ``I-VORM`` (not ``{"items": [...]}``: the whole file; an item that is not an object),
@@ -62,8 +68,10 @@ from zoneinfo import ZoneInfo
 
 from adapters.base import AdapterOutput, Where
 from adapters.canonical import ReadStats, read_students
+from adapters.progress import advance
 from adapters.rows import MAX_KEY, mask_digits
 from adapters.textio import BOM, UTF8
+from adapters.textrows import empty_file
 from gateway.errors import InputError
 from gateway.model import Registration, Rejection, SchoolConfig, Status, Warning
 from gateway.rules.dayfacts import minutes_problem
@@ -121,6 +129,7 @@ class _Absentiemelding:
     afkorting: str
     geoorloofd: bool
     where: Where
+    omschrijving: str = ""
 
 
 @dataclass(slots=True)
@@ -188,12 +197,13 @@ class SomtodayAdapter:
                     melding = _checked(where, item, _absentiemelding, output.rejections)
                     if melding is not None:
                         meldingen.append(melding)
+                        output.other_rows.append((melding.leerlingnummer, melding.where, False))
             rejected = len(output.rejections) - before
             read = len(parsed.items)
             stats.append(ReadStats(path.name, UTF8, read, read - rejected, rejected))
         output.stats.extend(stats)
 
-        registrations, used_codes = _join(school, waarnemingen, meldingen)
+        registrations, used_codes = _join(school, waarnemingen, meldingen, output.texts)
         output.registrations.extend(registrations)
         output.warnings.extend(_code_warnings(school, meldingen, used_codes))
         return output
@@ -210,6 +220,9 @@ def _load(path: Path, rejections: list[Rejection]) -> _JsonFile | None:
     """
     source = path.name
     raw = path.read_bytes()
+    if not raw:
+        rejections.append(empty_file(source))
+        return None
     if raw.startswith(BOM):
         raw = raw[len(BOM) :]
     text = raw.decode(UTF8, errors="surrogateescape")
@@ -262,8 +275,11 @@ def _kind(items: list[object], path: Path) -> str | None:
 
 
 def _items(parsed: _JsonFile) -> Iterator[tuple[Where, object]]:
+    source, total = parsed.path.name, len(parsed.items)
     for index, item in enumerate(parsed.items):
-        yield Where(parsed.path.name, pad=f"$.items[{index}]"), item
+        yield Where(source, pad=f"$.items[{index}]"), item
+        if index % 1000 == 999 or index + 1 == total:
+            advance(source, index + 1, total)  # a progress bar on a terminal (issue 5)
 
 
 _T = TypeVar("_T")
@@ -486,17 +502,23 @@ def _absentiemelding(where: Where, item: dict[str, object]) -> _Absentiemelding:
     afgehandeld = item.get("afgehandeld")
     if afgehandeld is not None and not isinstance(afgehandeld, bool):
         raise _ItemError("I-FORMAAT", "afgehandeld", "afgehandeld: verwacht true of false")
-    return _Absentiemelding(pupil, begin, end, status, afkorting.strip(), geoorloofd, where)
+    omschrijving = reden.get("omschrijving")
+    text = omschrijving.strip() if isinstance(omschrijving, str) else ""
+    return _Absentiemelding(pupil, begin, end, status, afkorting.strip(), geoorloofd, where, text)
 
 
 # -- join ----------------------------------------------------------------------------------------
 
 
 def _join(
-    school: SchoolConfig, waarnemingen: Sequence[_Waarneming], meldingen: Sequence[_Absentiemelding]
+    school: SchoolConfig,
+    waarnemingen: Sequence[_Waarneming],
+    meldingen: Sequence[_Absentiemelding],
+    texts: dict[str, tuple[str, str]],
 ) -> tuple[list[tuple[Registration, Where]], dict[str, int]]:
     """Registrations as Somtoday shows them: an Afwezig lesson takes the reason of the report that
-    covers it, or else is unexcused (see the module text). Also the lessons per reason code."""
+    covers it, or else is unexcused (see the module text). Also the lessons per reason code;
+    ``texts`` gets the reason code and text of each covered lesson (by bron_id)."""
     per_pupil: dict[str, list[tuple[int, _Absentiemelding]]] = {}
     for order, melding in enumerate(meldingen):
         per_pupil.setdefault(melding.leerlingnummer, []).append((order, melding))
@@ -504,6 +526,7 @@ def _join(
     registrations: list[tuple[Registration, Where]] = []
     for waarneming in waarnemingen:
         status, geoorloofd, categorie = waarneming.status, None, None
+        report: _Absentiemelding | None = None
         if status is Status.AFWEZIG:
             report = _covering(waarneming, per_pupil.get(waarneming.leerlingnummer, ()))
             if report is None:
@@ -525,6 +548,8 @@ def _join(
             bron_id=f"somtoday:waarneming:{waarneming.item_id}",
         )
         registrations.append((registration, waarneming.where))
+        if report is not None:
+            texts[registration.bron_id] = (report.afkorting, report.omschrijving)
     return registrations, used
 
 

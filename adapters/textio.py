@@ -50,7 +50,7 @@ def detect_encoding(sample: bytes) -> str:
     Windows-1252 text practically never forms valid multi-byte UTF-8 sequences, so an export in
     that encoding has invalid sequences and no valid ones.
     """
-    if sample.startswith(BOM):
+    if sample.startswith(BOM) or sample.isascii():  # ASCII: UTF-8, and quick to see
         return UTF8
     # surrogateescape turns each invalid byte into one lone surrogate; the incremental decoder
     # keeps back a multi-byte character cut at the end of the sample.

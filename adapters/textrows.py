@@ -30,6 +30,7 @@ from pathlib import Path
 
 from adapters.base import Where
 from adapters.canonical import ReadStats, read_students
+from adapters.progress import advance
 from adapters.rows import MAX_KEY, MAX_TEXT, mask_digits
 from adapters.textio import BOM, CP1252, read_chunks
 from gateway.model import Categorie, Rejection, SchoolConfig, Student, Warning
@@ -65,7 +66,10 @@ def text_lines(path: Path) -> tuple[str, Iterator[TextLine]]:
 
     def lines() -> Iterator[TextLine]:
         pending: TextLine | None = None
+        done = 0
         for chunk in chunks:
+            done += sum(len(text) + 1 for text in chunk.lines)  # characters: about the bytes
+            advance(source, min(done, size), size)  # a progress bar on a terminal (issue 5)
             bad = {line.number: line.reason for line in chunk.undecodable}
             for offset, text in enumerate(chunk.lines):
                 number = chunk.first_line + offset

@@ -7,33 +7,81 @@ Exit codes: 0 when the job completed (also with rejected rows or meldingen, whic
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import importlib
 import os
 import sys
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+import typer.main
 from rich.console import Console
-from rich.progress import TaskID
+from typer import _click as click  # the click typer brings (and its commands are made of)
+from typer.core import TyperGroup
 
-from gateway.cli_cert import register as register_cert_verbs
-from gateway.cli_demo import register as register_demo_verbs
-from gateway.cli_outbox import register as register_outbox_verbs
-from gateway.cli_report import register as register_report_verbs
-from gateway.cli_serve import register as register_serve_verbs
-from gateway.cli_sync import register as register_sync_verbs
-from gateway.cli_worker import register as register_worker_verbs
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
-from gateway.messages.commands import Operation
 from gateway.pipeline import PrecheckInputs, PrecheckRun, assess, read_inputs
 from gateway.render import precheck_json_bytes, print_precheck_table
 
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+# The verbs defined in other modules, in the order ``verzuim --help`` lists them. Each module has a
+# ``register(app)``; they are imported only when one of their verbs (or the list) is needed.
+LATER_VERBS = (
+    "gateway.cli_documents",
+    "gateway.cli_demo",
+    "gateway.cli_outbox",
+    "gateway.cli_report",
+    "gateway.cli_cert",
+    "gateway.cli_serve",
+    "gateway.cli_sync",
+    "gateway.cli_worker",
+)
+
+
+class Verbs(TyperGroup):
+    """The verbs of ``verzuim``, the other modules' verbs registered on first use.
+
+    The verbs of this module are there from the start. The others import the store, the sender,
+    the service and the message layer (about a second of start-up on a small machine); they are
+    registered when a name is not found here or when the list of all verbs is asked for (help, the
+    suggestion for a typo, ``commands``), so ``verzuim precheck`` starts without them.
+    """
+
+    def __init__(self, **attrs: Any) -> None:
+        self._complete = False
+        super().__init__(**attrs)
+
+    @property
+    def commands(self) -> MutableMapping[str, click.Command]:
+        """Every verb (the later ones registered first)."""
+        if not self._complete:
+            self._complete = True
+            later = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+            for module in LATER_VERBS:
+                importlib.import_module(module).register(later)
+            for name, command in typer.main.get_group(later).commands.items():
+                self._verbs.setdefault(name, command)
+        return self._verbs
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, click.Command]) -> None:
+        self._verbs = value
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A verb of this module without registering the others; else any verb."""
+        command = self._verbs.get(cmd_name)
+        return command if command is not None else self.commands.get(cmd_name)
+
+
 app = typer.Typer(
+    cls=Verbs,
     help="verzuim-gateway: meld ongeoorloofd verzuim bij DUO (machinekoppeling).",
     no_args_is_help=True,
     add_completion=False,
@@ -107,19 +155,38 @@ def precheck(
       verzuim precheck --school school.toml --students leerlingen.csv
       --registrations lesregistraties.csv --as-of 2024-10-20 --format json --xml uit/
     """
-    # No name keeps the inputs (the registration frame) alive while the output is written.
-    outcome = _run(
-        lambda: assess(
-            read_precheck_inputs(school, registrations, students, adapter, as_of, history)
+    with _collector_paused():
+        # No name keeps the inputs (the registration frame) alive while the output is written.
+        outcome = _run(
+            lambda: assess(
+                read_precheck_inputs(school, registrations, students, adapter, as_of, history)
+            )
         )
-    )
-    if xml is not None:
-        _write_documents(outcome, xml)
-    if output_format is OutputFormat.JSON:
-        sys.stdout.buffer.write(precheck_json_bytes(outcome.result, outcome.stats) + b"\n")
-        sys.stdout.flush()
-    else:
-        print_precheck_table(Console(), outcome.result, outcome.stats)
+        if xml is not None:
+            _write_documents(outcome, xml)
+        if output_format is OutputFormat.JSON:
+            sys.stdout.buffer.write(precheck_json_bytes(outcome.result, outcome.stats) + b"\n")
+            sys.stdout.flush()
+        else:
+            print_precheck_table(Console(), outcome.result, outcome.stats)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a batch job.
+
+    A large pre-check makes millions of objects (day facts, meldingen, their JSON) that live to
+    the end and form no cycles; the collector would walk them again and again (about a tenth of
+    the run) and free nothing. Reference counting still frees everything else as usual; the
+    collector runs again afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read_precheck_inputs(
@@ -215,66 +282,37 @@ def import_export(
             _fail(f"{path}: bestand niet gevonden")
     try:
         config = load_school(school)
-        chosen, export = load_export(adapter, config, files, students, dt.date.today())
+        with _progress_bar():
+            chosen, export = load_export(adapter, config, files, students, dt.date.today())
         write_canonical(export, config.brin, config.vestiging, out)
     except GatewayError as exc:
         _fail(str(exc))
     console = Console()
     console.print(f"adapter: {chosen}", markup=False)
     for item in export.stats:
+        # duplicates and ignored rows are part of accepted (issue 5: nothing silently dropped)
+        parts = [f"{item.duplicates} dubbel (één keer geteld)"] if item.duplicates else []
+        parts += [f"{item.ignored} genegeerd (geen verzuim)"] if item.ignored else []
         console.print(
             f"{item.bestand} ({item.encoding}): {item.read} gelezen = {item.accepted} "
             f"geaccepteerd + {item.rejected} afgewezen + {item.of_rejected_pupils} van "
-            "afgewezen leerlingen",
+            "afgewezen leerlingen" + (f"; waarvan {' en '.join(parts)}" if parts else ""),
+            markup=False,
+            soft_wrap=True,
+        )
+    for warning in export.warnings:
+        place = f"{warning.bestand} regel {warning.regelnummer}" if warning.regelnummer else ""
+        console.print(
+            f"[{warning.regel}] {place or warning.bestand or ''}: {warning.reden}",
             markup=False,
             soft_wrap=True,
         )
     console.print(
         f"{len(export.students)} leerlingen, {export.registrations.height} registraties, "
-        f"{len(export.rejections)} afwijzingen -> {out}",
+        f"{len(export.rejections)} afwijzingen, {len(export.warnings)} waarschuwingen -> {out}",
         markup=False,
         soft_wrap=True,
     )
-
-
-@app.command()
-def build(
-    school: Annotated[Path, typer.Option(help="schoolbestand (TOML)")],
-    melding: Annotated[Path, typer.Option(help="melding als JSON (zie xsd/examples/)")],
-    operation: Annotated[
-        Operation, typer.Option(help="melden, mutatie of intrekken")
-    ] = Operation.MELDEN,
-) -> None:
-    """Maak het gevalideerde DUO-verzoek voor een melding, wijziging of intrekking.
-
-    Voorbeeld: verzuim build --school school.toml --melding melding.json --operation melden
-    """
-    from gateway.messages.commands import run_build
-
-    result = run_build(
-        school, melding, operation, document_id=uuid.uuid4(), now=dt.datetime.now(dt.UTC)
-    )
-    _finish(result.exit_code, result.stdout, result.stderr)
-
-
-@app.command()
-def validate(
-    files: Annotated[list[Path], typer.Argument(help="XML-documenten")],
-) -> None:
-    """Valideer XML-documenten tegen de schema's in xsd/; elke fout met pad en regel.
-
-    Exitcode 0 als alles geldig is, 1 anders. Voorbeeld: verzuim validate uit/*.xml
-    """
-    from gateway.messages.commands import run_validate
-
-    result = run_validate(files)
-    _finish(result.exit_code, result.stdout, result.stderr)
-
-
-def _finish(exit_code: int, stdout: str, stderr: str) -> None:
-    sys.stdout.write(stdout)
-    sys.stderr.write(stderr)
-    raise typer.Exit(exit_code)
 
 
 def _write_documents(outcome: PrecheckRun, out_dir: Path) -> None:
@@ -318,12 +356,3 @@ def _run(job: Callable[[], _T]) -> _T:
         return job()
     except GatewayError as exc:
         _fail(str(exc))
-
-
-register_demo_verbs(app)
-register_outbox_verbs(app)
-register_report_verbs(app)
-register_cert_verbs(app)
-register_serve_verbs(app)
-register_sync_verbs(app)
-register_worker_verbs(app)

@@ -7,14 +7,17 @@ warning text repeats a BSN or onderwijsnummer.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 from builders import school
+from typer.testing import CliRunner
 
 from adapters.base import AdapterOutput, assemble
 from adapters.canonical import CanonicalExport
 from adapters.dagverzuim import DagverzuimAdapter
+from gateway.cli import app
 from gateway.errors import InputError
 from gateway.model import Categorie, PrecheckResult, Registration, SchoolConfig, Sector, Status
 from gateway.rules.calendar import SchoolCalendar
@@ -32,6 +35,17 @@ STUDENTS = (
     "leerlingnummer;bsn;onderwijsnummer;geboortedatum;startkwalificatie\n231045;;;2016-03-15;N\n"
 )
 D = dt.date
+RUNNER = CliRunner()
+PO_SCHOOL = """
+[school]
+brin = "99XX"
+vestiging = "00"
+naam = "Proeftuin"
+sector = "po"
+[melder]
+naam = "J. Jansen"
+email = "verzuim@proefschool.example"
+"""
 
 
 def po(hele_dag_minuten: int | None = 300) -> SchoolConfig:
@@ -67,7 +81,17 @@ def run(config: SchoolConfig, output: AdapterOutput) -> tuple[CanonicalExport, P
 
 
 def registrations(output: AdapterOutput) -> list[Registration]:
-    return [registration for registration, _ in output.registrations]
+    """The registrations of the rows (AFWEZIG), without the presence the adapter adds (F6)."""
+    return [r for r, _ in output.registrations if r.status is Status.AFWEZIG]
+
+
+def presence(output: AdapterOutput) -> list[tuple[str, dt.date, dt.time, int | None]]:
+    """The AANWEZIG halves the adapter adds: pupil, date, begin and the row they belong to."""
+    return [
+        (r.leerlingnummer, r.datum, r.begintijd, where.regelnummer)
+        for r, where in output.registrations
+        if r.status is Status.AANWEZIG
+    ]
 
 
 def afwezige_dagen(config: SchoolConfig, output: AdapterOutput) -> dict[dt.date, bool]:
@@ -136,7 +160,10 @@ def test_each_row_is_one_registration_of_its_hours(
     (registration,) = registrations(output)
     assert (registration.begintijd, registration.eindtijd) == (begin, end)
     assert registration.status is Status.AFWEZIG
-    assert registration.bron_id == "dagverzuim:dagverzuim.csv:2"
+    assert registration.bron_id == f"dagverzuim:231045:2024-09-02:{dagdeel.upper()}"
+    # the other half of a day with one dagdeel was at school (F6); a whole day has none
+    other = {"O": dt.time(13, 0), "M": dt.time(8, 30)}.get(dagdeel.upper())
+    assert presence(output) == ([] if other is None else [("231045", D(2024, 9, 2), other, 2)])
 
 
 def test_a_morning_alone_is_not_an_afwezige_dag_but_morning_and_afternoon_or_d_are(
@@ -150,14 +177,53 @@ def test_a_morning_alone_is_not_an_afwezige_dag_but_morning_and_afternoon_or_d_a
         + row("2024-09-04", "D", "5,5")
     )
     config = po()
-    assert afwezige_dagen(config, read_checked(config, files(tmp_path, rows))) == {
-        D(2024, 9, 2): False,
-        D(2024, 9, 3): True,
-        D(2024, 9, 4): True,
-    }
-    # without hele_dag_minuten a morning alone would look like a day at home
+    expected = {D(2024, 9, 2): False, D(2024, 9, 3): True, D(2024, 9, 4): True}
+    assert afwezige_dagen(config, read_checked(config, files(tmp_path, rows))) == expected
+    # without hele_dag_minuten too: the day register is complete per day, so the afternoon
+    # without a row was spent at school (issue 5: a morning alone is never a whole day)
     unset = po(None)
-    assert afwezige_dagen(unset, read_checked(unset, files(tmp_path, rows)))[D(2024, 9, 2)]
+    assert afwezige_dagen(unset, read_checked(unset, files(tmp_path, rows))) == expected
+
+
+def test_a_half_named_by_a_refused_row_gets_no_presence(tmp_path: Path) -> None:
+    """The afternoon row is refused for its hours (F1): the school did register the afternoon,
+    so the adapter does not make it a half at school; the rejection asks for a fix."""
+    rows = row("2024-09-02", "O", "3,5") + row("2024-09-02", "M", "0") + row("2024-09-03", "M", "2")
+    output = read_checked(po(None), files(tmp_path, rows))
+    assert [(r.regel, r.regelnummer) for r in output.rejections] == [("F1", 3)]
+    assert presence(output) == [("231045", D(2024, 9, 3), dt.time(8, 30), 4)]
+
+
+def test_mornings_only_without_hele_dag_minuten_through_the_cli(tmp_path: Path) -> None:
+    """The audit's case: seven weeks of mornings (O, 3,5 uur) on a PO school without
+    ``hele_dag_minuten``. Each 16 hours is a V3 of its own (R-16U: 3,5 x 5 = 17,5 uur per school
+    week), and no morning is a whole absent day: no run, so no follow-ups and no LRV (F6, F7,
+    R-LRV). Read through ``verzuim precheck --adapter dagverzuim``."""
+    school_file = tmp_path / "school.toml"
+    school_file.write_text(PO_SCHOOL, encoding="utf-8")
+    days = [D(2024, 9, 2) + dt.timedelta(days=n) for n in range(47)]
+    mornings = "".join(row(day.isoformat(), "O", "3,5") for day in days if day.weekday() < 5)
+    students, register = files(tmp_path, mornings)
+    result = RUNNER.invoke(
+        app,
+        ["precheck", "--adapter", "dagverzuim", "--school", str(school_file), "--students",
+         str(students), "--registrations", str(register), "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    meldingen = [
+        (m["code"], m["herhaal"], m["begindatum"], m["einddatum"], m["uren"])
+        for m in document["meldingen"]
+    ]
+    mondays = [D(2024, 9, 2) + dt.timedelta(weeks=n) for n in range(7)]
+    assert meldingen == [
+        ("V3", False, monday.isoformat(), (monday + dt.timedelta(days=4)).isoformat(), 17.5)
+        for monday in mondays
+    ]
+    assert all(not day["hele_dag"] for m in document["meldingen"] for day in m["dagen"])
+    assert [day["uren"] for day in document["meldingen"][0]["dagen"]] == [3.5] * 5
+    (stats,) = [s for s in document["bestanden"] if s["bestand"] == "dagverzuim.csv"]
+    assert (stats["gelezen"], stats["geaccepteerd"]) == (35, 35)
 
 
 @pytest.mark.parametrize(
@@ -268,9 +334,9 @@ def test_bad_rows_are_rejected_precisely_and_good_rows_still_read(tmp_path: Path
         (22, "I-VELDEN", None),
     }
     assert [r.bron_id for r in registrations(output)] == [
-        "dagverzuim:dagverzuim.csv:2",
-        "dagverzuim:dagverzuim.csv:15",
-        "dagverzuim:dagverzuim.csv:21",
+        "dagverzuim:231045:2024-09-02:O",
+        "dagverzuim:231045:2024-09-05:M",
+        "dagverzuim:231045:2024-09-10:O",
     ]
     stats = next(s for s in output.stats if s.bestand == "dagverzuim.csv")
     assert (stats.read, stats.accepted, stats.rejected) == (21, 3, 18)

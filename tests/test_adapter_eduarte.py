@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from builders import school
 
-from adapters.base import AdapterOutput, assemble
+from adapters.base import AdapterOutput, Where, assemble
 from adapters.canonical import CanonicalExport
 from adapters.eduarte import EduarteAdapter
 from gateway.model import Categorie, PrecheckResult, Registration, SchoolConfig, Sector, Status
@@ -103,7 +103,7 @@ def test_every_time_spelling_of_the_fixture_is_read() -> None:
         (2, dt.time(9, 20), dt.time(10, 10)),
         (3, dt.time(10, 30), dt.time(11, 20)),
     ]
-    assert pupil[0].bron_id == "eduarte:waarnemingen.csv:1"
+    assert pupil[0].bron_id == "eduarte:231045:20240902:0830-0920"  # the natural key
     assert [s.bestand for s in output.stats] == [
         "absentiemeldingen.csv", "leerlingen.csv", "waarnemingen.csv"
     ]  # fmt: skip
@@ -163,10 +163,10 @@ def test_absence_without_a_covering_report_is_unexcused(tmp_path: Path) -> None:
     )
     output = read_checked(mbo(), with_students(tmp_path, report, lessons))
     assert [(r.lesuur, r.geoorloofd, r.bron_id) for r in registrations(output)] == [
-        (1, False, "eduarte:waarnemingen.csv:1"),
-        (3, True, "eduarte:waarnemingen.csv:2"),
+        (1, False, "eduarte:231045:20240902:0830-0920"),
+        (3, True, "eduarte:231045:20240902:1030-1120"),
         # lesson 4 is covered by the report but has no waarneming: it becomes a slot of its own
-        (4, True, "eduarte:meldingen.csv:1:2024-09-02:4"),
+        (4, True, "eduarte:231045:20240902:1120-1210"),
     ]
 
 
@@ -315,9 +315,7 @@ def test_bad_waarnemingen_are_rejected_precisely_and_good_rows_still_read(tmp_pa
         ("w.csv", 18, "I-TEKENSET", None),
         ("w.csv", 19, "I-VELDEN", None),
     }
-    assert [r.bron_id for r in registrations(output)] == [
-        "eduarte:w.csv:1", "eduarte:w.csv:12", "eduarte:w.csv:16"
-    ]  # fmt: skip
+    assert [where.regelnummer for _, where in output.registrations] == [1, 12, 16]
     stats = next(s for s in output.stats if s.bestand == "w.csv")
     assert (stats.read, stats.accepted, stats.rejected) == (19, 3, 16)
     by_line = {r.regelnummer: r for r in output.rejections}
@@ -391,8 +389,42 @@ def test_no_rejection_or_warning_contains_a_bsn(tmp_path: Path) -> None:
         assert all(bsn not in item.reden for bsn in BSNS)
 
 
+def test_a_lesson_exported_in_two_files_counts_once_and_is_reported(tmp_path: Path) -> None:
+    """Eduarte has no ids: the bron_id is the natural key, so the same lesson in this week's and
+    last week's export counts once (the later file wins), with W-DUBBEL and the count."""
+    lesson = "231045;20240902;0830;0920;1;;;;Afwezig;N\n"
+    old = write(tmp_path, "week-35.csv", lesson + "231045;20240902;0920;1010;2;;;;Afwezig;N\n")
+    new = write(tmp_path, "week-36.csv", lesson.replace("Afwezig;N", "Aanwezig;J"))
+    export, _ = run(mbo(), read_checked(mbo(), with_students(tmp_path, old, new)))
+    assert export.registrations.select("lesuur", "status").rows() == [
+        (2, "AFWEZIG"), (1, "AANWEZIG")
+    ]  # fmt: skip
+    stats = {s.bestand: (s.read, s.accepted, s.duplicates) for s in export.stats}
+    assert stats["week-35.csv"] == (2, 2, 1) and stats["week-36.csv"] == (1, 1, 0)
+    (warning,) = export.warnings
+    assert (warning.regel, warning.bestand, warning.regelnummer) == ("W-DUBBEL", "week-35.csv", 1)
+    assert "week-36.csv regel 1" in warning.reden
+
+
+def test_overlapping_reports_give_an_uncovered_lesson_once_the_last_report_wins(
+    tmp_path: Path,
+) -> None:
+    config = mbo(codes=(("VZV", Categorie.LUXE),))
+    reports = write(
+        tmp_path, "m.csv", "231045;20240902;;;;1;2;Z;griep\n231045;20240902;;;;2;2;VZV;vakantie\n"
+    )
+    output = read_checked(config, with_students(tmp_path, reports))
+    assert [(r.lesuur, r.categorie) for r in registrations(output)] == [
+        (1, Categorie.ZIEK), (2, Categorie.LUXE)
+    ]  # fmt: skip
+    export, _ = run(config, output)
+    assert export.warnings == []
+    assert export.texts is not None
+    assert export.texts.select("redencode", "reden").rows() == [("Z", "griep"), ("VZV", "vakantie")]
+
+
 def test_fixture_copy_keeps_line_numbers_with_crlf(tmp_path: Path) -> None:
     copy = tmp_path / "waarnemingen.csv"
     shutil.copy(FIXTURES / "waarnemingen.csv", copy)
     output = read_checked(mbo(), with_students(tmp_path, copy))
-    assert registrations(output)[-1].bron_id == "eduarte:waarnemingen.csv:36"
+    assert output.registrations[-1][1] == Where("waarnemingen.csv", 36)

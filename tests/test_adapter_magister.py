@@ -218,6 +218,17 @@ def test_forgotten_book_or_homework_is_read_but_not_registered(tmp_path: Path, k
     assert output.rejections == []
     (stats,) = output.stats
     assert (stats.read, stats.accepted, stats.rejected) == (2, 2, 0)
+    # assemble counts the item as ignored (part of accepted, without a registration)
+    (stats,) = assemble(output).stats
+    assert (stats.read, stats.accepted, stats.rejected, stats.ignored) == (2, 2, 0, 1)
+
+
+def test_ignored_items_of_a_rejected_pupil_are_rows_of_rejected_pupils(tmp_path: Path) -> None:
+    output = read([write(tmp_path, envelope([item(Verantwoordingtype=8), item(2)], bsn=BAD_BSN))])
+    export = assemble(output)
+    assert [r.regel for r in export.rejections] == ["V01"]
+    (stats,) = export.stats
+    assert (stats.accepted, stats.of_rejected_pupils, stats.ignored) == (0, 2, 0)
 
 
 def test_categorie_comes_from_the_school_mapping_never_hard_coded(tmp_path: Path) -> None:
@@ -294,7 +305,46 @@ def test_bron_id_and_duplicates_across_files(tmp_path: Path) -> None:
         "magister:77",
         "magister:78",
     ]
-    assert assemble(output).registrations.height == 2
+    export = assemble(output)
+    assert export.registrations.height == 2
+    # counted once, but not silently: the earlier copy is a duplicate, the later one counts
+    assert [(s.bestand, s.accepted, s.duplicates) for s in export.stats] == [
+        ("a.json", 1, 1),
+        ("b.json", 2, 0),
+    ]
+    (warning,) = export.warnings
+    assert (warning.regel, warning.bestand, warning.leerlingnummer, warning.veld) == (
+        "W-DUBBEL", "a.json", "231045", "bron_id"
+    )  # fmt: skip
+    assert warning.reden.startswith("$.absenties.Items[0]: ")
+    assert "b.json $.absenties.Items[0]" in warning.reden
+
+
+def test_the_later_copy_of_an_absentie_counts(tmp_path: Path) -> None:
+    """The same Id exported again after the school excused it: the later state counts."""
+    first = write(tmp_path, envelope([item(77)]), "a.json")
+    second = write(tmp_path, envelope([item(77, Geoorloofd=True, Code="Z")]), "b.json")
+    export = assemble(read([first, second]))
+    assert export.registrations.get_column("geoorloofd").to_list() == ["J"]
+    assert export.texts is not None
+    assert export.texts.get_column("redencode").to_list() == ["Z"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("absenties.json", b""), ("leerlingen.csv", b""), ("leerlingen.csv", b"stamnr;bsn\n")],
+)
+def test_an_empty_file_is_i_leeg_and_the_others_are_read(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    empty = tmp_path / name
+    empty.write_bytes(content)
+    output = read([empty, FIXTURES / "leerling_231045.json"])
+    assert [(r.regel, r.bestand, r.regelnummer) for r in output.rejections] == [
+        ("I-LEEG", name, None)
+    ]
+    assert len(output.registrations) == 18
+    assert (output.stats[0].bestand, output.stats[0].read) == (name, 0)
 
 
 def test_stamnr_is_the_key_with_leerlingnummer_as_fallback(tmp_path: Path) -> None:
@@ -394,7 +444,6 @@ def test_path_in_a_list_of_envelopes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "text"),
     [
-        (b"", "geen geldige JSON"),
         (b"{Items: [", "geen geldige JSON"),
         (b'"hallo"', "$: verwacht een envelop-object of een lijst"),
         (b"42", "$: verwacht een envelop-object of een lijst"),

@@ -348,6 +348,39 @@ def test_shapes_without_items(tmp_path: Path, body: object, reason: str) -> None
     assert reason in output.rejections[0].reden
 
 
+def test_an_empty_file_is_i_leeg_and_the_others_are_read(tmp_path: Path) -> None:
+    empty = tmp_path / "absentiemeldingen.json"
+    empty.write_bytes(b"")
+    output = read(empty, FIXTURES / "waarnemingen.json")
+    assert [(r.regel, r.bestand, r.regelnummer) for r in output.rejections] == [
+        ("I-LEEG", "absentiemeldingen.json", None)
+    ]
+    assert len(output.registrations) == 48
+    assert [(s.bestand, s.read) for s in output.stats[1:]] == [
+        ("absentiemeldingen.json", 0), ("waarnemingen.json", 48)
+    ]  # fmt: skip
+
+
+def test_reports_follow_their_pupil_and_give_their_reason_to_the_export(tmp_path: Path) -> None:
+    """An absentiemelding has no registration of its own: of a pupil not in the student export
+    it is a row of a rejected pupil; the reason of a covering report travels along by bron_id."""
+    lessons = [waarneming(1, t("09-09", "08:30"), t("09-09", "09:20"))]
+    reports = [
+        melding(7, t("09-09", "08:00"), t("09-09", "17:00"), afkorting="Z"),
+        melding(8, t("09-09", "08:00"), t("09-09", "17:00"), pupil=999999),
+    ]
+    export = assemble(read(write(tmp_path, "w.json", lessons), write(tmp_path, "a.json", reports)))
+    assert [(r.regel, r.bestand, r.leerlingnummer) for r in export.rejections] == [
+        ("I-LEERLING", "a.json", "999999")
+    ]
+    stats = {
+        s.bestand: (s.read, s.accepted, s.rejected, s.of_rejected_pupils) for s in export.stats
+    }
+    assert stats["a.json"] == (2, 1, 0, 1)
+    assert export.texts is not None
+    assert export.texts.rows() == [(0, "somtoday:waarneming:1", "Z", "z")]
+
+
 def test_empty_items_and_bom_are_fine(tmp_path: Path) -> None:
     path = tmp_path / "waarnemingen.json"
     path.write_bytes(b'\xef\xbb\xbf{"items": []}')

@@ -32,6 +32,14 @@ def test_one_line_too_long_and_one_too_short_in_the_same_block_are_both_refused(
     assert problems == [(3, "I-VELDEN"), (4, "I-VELDEN")]
 
 
+def test_a_short_first_line_balanced_by_a_long_one_is_refused_line_by_line() -> None:
+    # The separators add up and the first line is short: polars refuses the block (it takes
+    # the first line's width); the lines are then split one by one, not the run stopped.
+    rows, problems = split(b"a;b;c\n1;2;3;4;5\nw;x;y;z")
+    assert [row[0] for row in rows] == [4]
+    assert problems == [(2, "I-VELDEN"), (3, "I-VELDEN")]
+
+
 def test_quoted_separator_blank_line_nul_and_bad_bytes() -> None:
     data = b'"a;1";b;c;d\n\nx\x00;b;c;d\n\xff;b;c;d\n"open;b;c;d\nok;b;c;d'
     rows, problems = split(data)

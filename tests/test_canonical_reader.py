@@ -52,7 +52,7 @@ REG_DEFAULTS = {
     "redencode": "",
     "reden": "",
     "geoorloofd": "N",
-    "bron_id": "r1",
+    "bron_id": "",  # rows with the same bron_id count once (issue 5): tests that want one say so
 }
 STUDENTS = f"{STUDENT_HEADER}\n1001;{BSN};;2010-03-15;N\n1002;{BSN_2};;2011-05-01;N\n"
 
@@ -187,7 +187,7 @@ def test_utf8_file_is_not_warned_about_its_encoding(tmp_path: Path) -> None:
 def test_one_line_with_invalid_utf8_is_rejected_and_the_others_are_kept(tmp_path: Path) -> None:
     good = registrations(reg(reden="café"), reg(lesuur="2"), reg(lesuur="3")).encode()
     lines = good.split(b"\n")
-    lines[2] = lines[2].replace(b"r1", b"r\xff1")  # line 3 of the file
+    lines[2] = lines[2].replace(b"AFWEZIG", b"AFW\xffEZIG")  # line 3 of the file
     export = read(tmp_path, b"\n".join(lines))
 
     rejection = only_rejection(export)
@@ -298,11 +298,15 @@ def test_a_column_named_twice_is_an_input_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", ["", b"\xef\xbb\xbf"], ids=["empty", "bom"])
-def test_an_empty_registrations_file_is_an_input_error(
+def test_an_empty_registrations_file_is_i_leeg_and_the_read_goes_on(
     tmp_path: Path, content: str | bytes
 ) -> None:
-    with pytest.raises(InputError, match=r"lesregistraties\.csv: bestand is leeg.*I-KOP"):
-        read(tmp_path, content)
+    """Issue 5: a batch with bad input finishes (exit 0); only a wrong header refuses it."""
+    export = read(tmp_path, content)
+
+    assert where(export.rejections) == [("I-LEEG", "lesregistraties.csv", None, None)]
+    assert "bestand is leeg" in export.rejections[0].reden
+    assert reg_stats(export) == (0, 0, 0, 0)
 
 
 def test_a_file_with_only_a_blank_line_has_no_header(tmp_path: Path) -> None:
@@ -310,16 +314,22 @@ def test_a_file_with_only_a_blank_line_has_no_header(tmp_path: Path) -> None:
         read(tmp_path, "\n")
 
 
-def test_an_empty_students_file_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"leerlingen\.csv.*leeg"):
-        read(tmp_path, registrations(reg()), "")
+def test_an_empty_students_file_is_i_leeg_and_every_pupil_unknown(tmp_path: Path) -> None:
+    export = read(tmp_path, registrations(reg()), "")
+
+    assert where(export.rejections) == [
+        ("I-LEEG", "leerlingen.csv", None, None),
+        ("I-LEERLING", "lesregistraties.csv", 2, "leerlingnummer"),
+    ]
+    assert reg_stats(export) == (1, 0, 0, 1)
 
 
-def test_a_header_only_registrations_file_gives_no_rows_and_no_error(tmp_path: Path) -> None:
+def test_a_header_only_registrations_file_gives_no_rows_and_i_leeg(tmp_path: Path) -> None:
     export = read(tmp_path, REG_HEADER + "\n")
 
     assert export.registrations.height == 0
-    assert export.rejections == []
+    assert where(export.rejections) == [("I-LEEG", "lesregistraties.csv", None, None)]
+    assert "alleen een kopregel" in export.rejections[0].reden
     assert reg_stats(export) == (0, 0, 0, 0)
     assert export.registrations.schema == read(tmp_path, registrations(reg())).registrations.schema
 
@@ -334,7 +344,10 @@ def test_a_header_only_file_without_newline_gives_no_rows(tmp_path: Path) -> Non
 def test_a_header_only_students_file_makes_every_pupil_unknown(tmp_path: Path) -> None:
     export = read(tmp_path, registrations(reg()), STUDENT_HEADER + "\n")
 
-    assert where(export.rejections) == [("I-LEERLING", "lesregistraties.csv", 2, "leerlingnummer")]
+    assert where(export.rejections) == [
+        ("I-LEEG", "leerlingen.csv", None, None),
+        ("I-LEERLING", "lesregistraties.csv", 2, "leerlingnummer"),
+    ]
     assert stats_of(export, "leerlingen.csv") == (0, 0, 0, 0)
     assert reg_stats(export) == (1, 0, 0, 1)
 

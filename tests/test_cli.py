@@ -308,11 +308,17 @@ def test_a_registrations_file_without_a_required_column_exits_2(tmp_path: Path) 
     fails_with(invoke(args), "lesregistraties.csv", "status", "I-KOP")
 
 
-def test_an_empty_students_file_exits_2(tmp_path: Path) -> None:
+def test_an_empty_students_file_is_i_leeg_and_exits_0(tmp_path: Path) -> None:
+    """Issue 5: a batch with bad input finishes and exits 0; only unusable arguments exit 2."""
     args = export(tmp_path)
     (tmp_path / "leerlingen.csv").write_text("")
 
-    fails_with(invoke(args), "leerlingen.csv", "leeg")
+    document = as_json(invoke([*args, "--format", "json"]))
+    assert [(a["regel"], a["bestand"]) for a in document["afwijzingen"]][:2] == [
+        ("I-LEEG", "leerlingen.csv"),
+        ("I-LEERLING", "lesregistraties.csv"),
+    ]
+    assert document["meldingen"] == []
 
 
 def test_a_bad_history_exits_2_naming_item_and_field(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 from builders import FIFTY_MINUTE_LESSONS, D, lessons
 
 from gateway.model import Eenheid, Registration, Status
@@ -13,6 +14,21 @@ from gateway.rules.dayfacts import _without_duplicates, day_facts, registration_
 def test_sorted_frame_without_duplicates_is_kept_as_it_is() -> None:
     frame = registration_frame(lessons([D(2024, 9, 2), D(2024, 9, 3)]))
     assert _without_duplicates(frame).equals(frame)
+
+
+def test_duplicates_are_found_whatever_the_order_of_the_pupil_codes() -> None:
+    # Categorical codes follow the order in which the process first saw each value (blocks read
+    # side by side see pupils in no fixed order), not the order of this frame.
+    pl.Series(["code-order-2", "code-order-1"], dtype=pl.Categorical)
+    days = [D(2024, 9, 2), D(2024, 9, 3)]
+    regs = [*lessons(days, "code-order-1"), *lessons(days, "code-order-2")]
+    frame = registration_frame(regs)
+    assert _without_duplicates(frame) is frame  # each pupil together, in time order
+    begin, end = FIFTY_MINUTE_LESSONS[0]
+    again = Registration("code-order-1", D(2024, 9, 2), begin, end, Status.AFWEZIG, True, lesuur=1)
+    facts = day_facts(registration_frame([*regs, again]), Eenheid.LESUREN, D(2024, 9, 3))
+    assert [f.absent_units for f in facts.per_pupil["code-order-1"]] == [5 * 60, 6 * 60]
+    assert [f.absent_units for f in facts.per_pupil["code-order-2"]] == [6 * 60, 6 * 60]
 
 
 def test_the_later_of_two_identical_registrations_wins() -> None:

@@ -307,12 +307,11 @@ def test_a_waarneming_covers_its_wednesday_slot_of_a_report(tmp_path: Path) -> N
         },
     )
 
-    regs = [r for r, _ in output.registrations]
-    assert [(r.lesuur, r.geoorloofd, r.bron_id.count(":")) for r in regs] == [
-        (3, True, 2),  # the waarneming, excused by the report
-        (1, True, 4),
-        (2, True, 4),
-        (4, True, 4),
+    assert [(r.lesuur, r.geoorloofd, where.bestand) for r, where in output.registrations] == [
+        (3, True, "waarnemingen.csv"),  # the waarneming, excused by the report
+        (1, True, "meldingen.csv"),
+        (2, True, "meldingen.csv"),
+        (4, True, "meldingen.csv"),
     ]
 
 

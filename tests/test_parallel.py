@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,3 +35,27 @@ def test_parallel_output_equals_serial(
     )
     assert together == serial
     assert serial.meldingen and serial.wijzigingen and serial.waarschuwingen
+
+
+def test_a_worker_that_dies_costs_time_not_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = write_sample_school(tmp_path)
+    school = load_school(files.school)
+    export = read_export(school, files.leerlingen, [files.lesregistraties])
+    known = load_history(files.meldingen)
+    peildatum = last_date(export.registrations)
+    assert peildatum is not None
+    facts = day_facts(export.registrations, school.eenheid, peildatum).per_pupil
+    monkeypatch.setattr(parallel, "MIN_PUPILS_PER_WORKER", 10)
+    serial = precheck(school, export.students, facts, known, peildatum)
+
+    def dying(ends: Any, send: Any) -> None:  # takes a chunk, then dies without a word
+        parallel._take(ends, from_front=True)
+        os._exit(1)
+
+    monkeypatch.setattr(parallel, "_work", dying)
+    together = parallel.precheck_parallel(
+        school, export.students, facts, known, peildatum, workers=2
+    )
+    assert together == serial

@@ -64,6 +64,22 @@ class TestF4Obligation:
         assert periods.on(D(2024, 8, 1)) is Obligation.GEEN
         assert periods.on(D(2026, 3, 1)) is Obligation.GEEN
 
+    @pytest.mark.parametrize("startkwalificatie", [False, True])
+    @pytest.mark.parametrize(
+        "born", [D(2008, 2, 29), D(2008, 7, 31), D(2008, 8, 1), D(2019, 12, 5)]
+    )
+    def test_span_holds_exactly_the_days_with_an_obligation(
+        self, born: dt.date, startkwalificatie: bool
+    ) -> None:
+        periods = ObligationPeriods.of(
+            student(geboortedatum=born, startkwalificatie=startkwalificatie)
+        )
+        first, last = periods.span
+        day = born
+        while day < add_years(born, 24):
+            assert (first <= day <= last) == (periods.on(day) is not Obligation.GEEN), day
+            day += dt.timedelta(days=1)
+
     def test_29_february_birthday_falls_on_1_march(self) -> None:
         assert add_years(D(2008, 2, 29), 18) == D(2026, 3, 1)
         assert add_years(D(2008, 2, 29), 16) == D(2024, 2, 29)

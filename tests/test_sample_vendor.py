@@ -136,12 +136,17 @@ def test_magister_export_holds_the_sample_registrations_except_presence(
 
 def test_po_registrations_are_day_parts_in_clock_minutes(demo: DemoSchools) -> None:
     _, export = _load(demo.po, "dagverzuim")
-    frame = export.registrations
+    assert export.registrations["lesuur"].null_count() == export.registrations.height
+    frame = export.registrations.filter(pl.col("status") == "AFWEZIG")
     lengths = set(frame.select((pl.col("eind") - pl.col("begin")).alias("m"))["m"].to_list())
     assert lengths == {210, 120, 330}  # O 3,5 uur, M 2 uur, D 5,5 uur
-    assert frame["lesuur"].null_count() == frame.height
     halves = frame.filter(pl.col("leerlingnummer").cast(pl.Utf8) == PO_HALVES)
     assert halves.height == 25 and set(halves["begin"].to_list()) == {13 * 60}
+    # each of those afternoons comes with the morning at school (F6: never a whole day)
+    present = export.registrations.filter(
+        (pl.col("status") == "AANWEZIG") & (pl.col("leerlingnummer").cast(pl.Utf8) == PO_HALVES)
+    )
+    assert present["datum"].to_list() == halves["datum"].to_list()
 
 
 # -- the pre-check --------------------------------------------------------------------------------
@@ -216,7 +221,8 @@ def test_po_precheck_gives_exactly_the_designed_meldingen(po_run: PrecheckRun) -
 
 def test_po_afternoons_alone_are_never_whole_days(po_run: PrecheckRun, demo: DemoSchools) -> None:
     """F6: 25 afternoons in a row give 16-uur meldingen, but no run: no follow-up, no LRV, and
-    no whole day in the verzuimspecificatie. Without hele_dag_minuten the same file would."""
+    no whole day in the verzuimspecificatie; also without hele_dag_minuten (issue 5: a morning
+    or afternoon alone is never a whole absent day)."""
     halves = [m for m in po_run.result.meldingen if m.leerlingnummer == PO_HALVES]
     assert [m.code.value for m in halves] == ["V3", "V3", "V3"]
     assert not any(m.herhaal for m in halves)
@@ -233,8 +239,10 @@ def test_po_afternoons_alone_are_never_whole_days(po_run: PrecheckRun, demo: Dem
     run = run_precheck(
         without, demo.po.students, list(demo.po.registrations), None, None, "dagverzuim", TODAY
     )
-    codes = {m.code.value for m in run.result.meldingen if m.leerlingnummer == PO_HALVES}
-    assert "LRV" in codes
+    same = [m for m in run.result.meldingen if m.leerlingnummer == PO_HALVES]
+    assert [(m.code, m.begindatum, m.einddatum, m.uren, m.dagen) for m in same] == [
+        (m.code, m.begindatum, m.einddatum, m.uren, m.dagen) for m in halves
+    ]
 
 
 @pytest.mark.parametrize("which", ["vo", "po"])

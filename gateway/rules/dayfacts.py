@@ -10,9 +10,9 @@ are applied by ``PupilTimeline``, which knows the calendar and the birth date.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import NamedTuple
 
 import polars as pl
@@ -83,11 +83,15 @@ def last_date(frame: pl.DataFrame) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
+_LESSON_BITS = pl.Series([(1 << n) if n else 0 for n in range(13)], dtype=pl.Int32)
+
+
 def _lesson_bit(lesuur: pl.Expr) -> pl.Expr:
-    """Bit ``n`` for lesson number ``n`` (0 when unknown), so lessons aggregate with bitwise or."""
-    return lesuur.fill_null(0).replace_strict(
-        {n: (1 << n) if n else 0 for n in range(13)}, return_dtype=pl.Int32
-    )
+    """Bit ``n`` for lesson number ``n`` (0 when unknown), so lessons aggregate with bitwise or.
+
+    Looked up by position in the 13 values (lesson numbers are 1-12), cheaper than a mapping.
+    """
+    return pl.lit(_LESSON_BITS).gather(lesuur.fill_null(0).cast(pl.Int32))
 
 
 def _registration_key() -> pl.Expr:
@@ -107,17 +111,25 @@ def _without_duplicates(frame: pl.DataFrame) -> pl.DataFrame:
     """F1: identical registrations (same pupil, date, begin and end) count once; the later row
     (in input order) wins.
 
-    Exports usually list a pupil's registrations in time order; then the packed keys strictly
-    increase, which proves there are no duplicates in one cheap pass. Otherwise the last row of
-    each key is kept.
+    Exports usually list each pupil's registrations together and in time order; when every
+    pupil's rows form one stretch in which (date, begin, end) strictly increases, no two rows are
+    identical, which one cheap pass shows. (This does not depend on the order of the
+    categorical's codes, which blocks read side by side assign in no fixed order.) Otherwise the
+    last row of each key is kept.
     """
     if frame.height == 0 or not isinstance(frame.schema["leerlingnummer"], pl.Categorical):
         return frame.unique(subset=["leerlingnummer", "datum", "begin", "eind"], keep="last",
                             maintain_order=True)  # fmt: skip
-    key = _registration_key()
-    if frame.select((key.diff() > 0).all()).item():
+    pupil = pl.col("leerlingnummer").to_physical()
+    same_pupil = (pupil == pupil.shift()).fill_null(False)
+    moment = (pl.col("datum").cast(pl.Int64) * 2**11 + pl.col("begin")) * 2**11 + pl.col("eind")
+    in_order = frame.select(
+        ((~same_pupil).sum() == pupil.n_unique())  # one stretch per pupil
+        & ~(same_pupil & (moment.diff() <= 0)).any()
+    ).item()
+    if in_order:
         return frame
-    return frame.filter(key.is_last_distinct())
+    return frame.filter(_registration_key().is_last_distinct())
 
 
 class RegistrationTerms(NamedTuple):
@@ -183,10 +195,16 @@ def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayF
     minutes, weight, counted, luxe, late, present = registration_terms(eenheid)
     bit = _lesson_bit(pl.col("lesuur"))
     zero = pl.lit(0, pl.Int32)
+    # (pupil, date) packed into one number, like ``_registration_key``: one integer key to group
+    # on, and sorting on it puts each pupil's days together in date order
+    pupil_day = pl.col("leerlingnummer").to_physical().cast(pl.UInt64) * 2**17 + (
+        pl.col("datum").cast(pl.Int32) + 65_536
+    ).cast(pl.UInt64)
     grouped = (
         _without_duplicates(frame.filter(pl.col("datum") <= peildatum))
         .lazy()
         .select(
+            pupil_day.alias("pupil_day"),
             "leerlingnummer",
             "datum",
             absent_units=pl.when(counted).then(weight).otherwise(zero),
@@ -204,18 +222,24 @@ def day_facts(frame: pl.DataFrame, eenheid: Eenheid, peildatum: dt.date) -> DayF
             | (pl.col("late") > 0)
             | pl.col("present")
         )
-        .group_by("leerlingnummer", "datum")
+        .group_by("pupil_day")
         .agg(
+            pl.col("leerlingnummer", "datum").first(),
             pl.col("absent_units", "absent_minutes", "unknown", "luxe_units", "late").sum(),
             pl.col("present").max(),
             pl.col("lesson_mask", "luxe_lesson_mask").bitwise_or(),
         )
         .filter((pl.col("absent_units") > 0) | (pl.col("luxe_units") > 0) | (pl.col("late") > 0))
-        .sort("leerlingnummer", "datum")
+        .sort("pupil_day")
         .collect()
     )
-    per_pupil: dict[str, list[DayFact]] = defaultdict(list)
-    make = DayFact._make
-    for pupil, *values in grouped.iter_rows():
-        per_pupil[pupil].append(make(values))
-    return DayFacts(per_pupil=dict(per_pupil), after_peildatum=after)
+    # DayFacts straight from the columns (``tuple.__new__`` is what ``DayFact._make`` calls), then
+    # each pupil's stretch of them
+    columns = [grouped.get_column(name).to_list() for name in DayFact._fields]
+    facts = list(map(tuple.__new__, repeat(DayFact), zip(*columns, strict=True)))
+    per_pupil: dict[str, list[DayFact]] = {}
+    start = 0
+    for pupil, count in grouped.group_by("leerlingnummer", maintain_order=True).len().iter_rows():
+        per_pupil[pupil] = facts[start : start + count]
+        start += count
+    return DayFacts(per_pupil=per_pupil, after_peildatum=after)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gateway.model import Obligation, Student
 
@@ -35,7 +36,11 @@ class ObligationPeriods:
 
     @classmethod
     def of(cls, student: Student) -> ObligationPeriods:
-        born = student.geboortedatum
+        """The periods of ``student`` (shared by pupils born on the same day)."""
+        return _periods(student.geboortedatum, student.startkwalificatie)
+
+    @classmethod
+    def _compute(cls, born: dt.date, startkwalificatie: bool) -> ObligationPeriods:
         fifth = add_years(born, 5)
         if fifth.month == 12:
             leerplicht_from = dt.date(fifth.year + 1, 1, 1)
@@ -48,8 +53,17 @@ class ObligationPeriods:
             leerplicht_until=dt.date(school_year_end, 7, 31),
             eighteen=add_years(born, 18),
             twentythree=add_years(born, 23),
-            startkwalificatie=student.startkwalificatie,
+            startkwalificatie=startkwalificatie,
         )
+
+    @property
+    def span(self) -> tuple[dt.date, dt.date]:
+        """The first and last day on which ``on`` is not GEEN: leerplicht from
+        ``leerplicht_from``, then (without startkwalificatie) kwalificatieplicht and rmc up to the
+        day before the 23rd birthday, with no gap between."""
+        if self.startkwalificatie:
+            return self.leerplicht_from, self.leerplicht_until
+        return self.leerplicht_from, max(self.leerplicht_until, self.twentythree - _ONE_DAY)
 
     def on(self, day: dt.date) -> Obligation:
         """F4: the obligation on ``day``."""
@@ -64,3 +78,11 @@ class ObligationPeriods:
         if day < self.twentythree:
             return Obligation.RMC
         return Obligation.GEEN
+
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+@lru_cache(maxsize=8192)
+def _periods(born: dt.date, startkwalificatie: bool) -> ObligationPeriods:
+    return ObligationPeriods._compute(born, startkwalificatie)

@@ -11,12 +11,15 @@ import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import NamedTuple
 
 from gateway.model import DayFact, Obligation, SchoolConfig, Student, VerzuimDag, lessons_of
 from gateway.rules.calendar import SchoolCalendar
 from gateway.rules.obligation import ObligationPeriods
 from gateway.rules.windows import WindowCounter
+
+_DATUM = attrgetter("datum")
 
 
 class CountedDay(NamedTuple):
@@ -75,12 +78,13 @@ class PupilTimeline:
         self.calendar = calendar
         self.peildatum = peildatum
         self.periods = ObligationPeriods.of(student)
+        self._obliged_from, self._obliged_until = self.periods.span
         self.eenheid = school.eenheid
         counted: list[CountedDay] = []
         luxe: list[SignalDay] = []
         late: list[SignalDay] = []
         unknown: list[dt.date] = []
-        for fact in sorted(facts, key=lambda f: f.datum):
+        for fact in sorted(facts, key=_DATUM):
             if fact.datum > peildatum or not self._counts_on(fact.datum):
                 continue
             if fact.absent_units > 0:
@@ -119,7 +123,7 @@ class PupilTimeline:
 
     def _counts_on(self, day: dt.date) -> bool:
         """F2/F4: only schooldagen on which the pupil has an obligation count."""
-        return self.calendar.is_schooldag(day) and self.periods.on(day) is not Obligation.GEEN
+        return self._obliged_from <= day <= self._obliged_until and self.calendar.is_schooldag(day)
 
     def _find_runs(self) -> list[Run]:
         """F7: group consecutive afwezige dagen (no non-afwezige schooldag in between)."""
