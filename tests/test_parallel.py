@@ -17,10 +17,8 @@ from gateway.sample.generate import write_sample_school
 from gateway.school import load_school
 
 
-@pytest.mark.parametrize("workers", [2, 3])
-def test_parallel_output_equals_serial(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
-) -> None:
+def _sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, Any, Any, Any]:
+    """The sample school's inputs of the rule book, with chunks small enough to split."""
     files = write_sample_school(tmp_path)
     school = load_school(files.school)
     export = read_export(school, files.leerlingen, [files.lesregistraties])
@@ -29,6 +27,14 @@ def test_parallel_output_equals_serial(
     assert peildatum is not None
     facts = day_facts(export.registrations, school.eenheid, peildatum).per_pupil
     monkeypatch.setattr(parallel, "MIN_PUPILS_PER_WORKER", 10)
+    return school, export, facts, known, peildatum
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_parallel_output_equals_serial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    school, export, facts, known, peildatum = _sample(tmp_path, monkeypatch)
     serial = precheck(school, export.students, facts, known, peildatum)
     together = parallel.precheck_parallel(
         school, export.students, facts, known, peildatum, workers=workers
@@ -40,14 +46,7 @@ def test_parallel_output_equals_serial(
 def test_a_worker_that_dies_costs_time_not_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files = write_sample_school(tmp_path)
-    school = load_school(files.school)
-    export = read_export(school, files.leerlingen, [files.lesregistraties])
-    known = load_history(files.meldingen)
-    peildatum = last_date(export.registrations)
-    assert peildatum is not None
-    facts = day_facts(export.registrations, school.eenheid, peildatum).per_pupil
-    monkeypatch.setattr(parallel, "MIN_PUPILS_PER_WORKER", 10)
+    school, export, facts, known, peildatum = _sample(tmp_path, monkeypatch)
     serial = precheck(school, export.students, facts, known, peildatum)
 
     def dying(ends: Any, send: Any) -> None:  # takes a chunk, then dies without a word
