@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 import typer.main
 from rich.console import Console
-from typer import _click as click  # the click typer brings (and its commands are made of)
 from typer.core import TyperGroup
 
 from gateway.errors import GatewayError
@@ -30,6 +29,7 @@ from gateway.render import precheck_json_bytes, print_precheck_table
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
+    from typer import _click as click  # the click typer's commands are made of (types only)
 
 # The verbs defined in other modules, in the order ``verzuim --help`` lists them. Each module has a
 # ``register(app)``; they are imported only when one of their verbs (or the list) is needed.
