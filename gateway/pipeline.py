@@ -115,8 +115,9 @@ def read_inputs_with_school(
     return PrecheckInputs(school, export, tuple(known), peildatum, chosen)
 
 
-def assess(inputs: PrecheckInputs) -> PrecheckRun:
-    """Day facts and the rule book over what ``read_inputs`` read."""
+def assess(inputs: PrecheckInputs, workers: int | None = None) -> PrecheckRun:
+    """Day facts and the rule book over what ``read_inputs`` read (``workers`` processes at
+    most, default the number of cores; 1 keeps it in this process, as the HTTP API does)."""
     school, export, known, peildatum = inputs.school, inputs.export, inputs.known, inputs.peildatum
     warnings: list[Warning] = list(export.warnings)
     if peildatum is None:
@@ -132,7 +133,9 @@ def assess(inputs: PrecheckInputs) -> PrecheckRun:
                     datum=peildatum,
                 )
             )
-        result = precheck_parallel(school, export.students, facts.per_pupil, known, peildatum)
+        result = precheck_parallel(
+            school, export.students, facts.per_pupil, known, peildatum, workers=workers
+        )
     result = replace(
         result,
         afwijzingen=(*export.rejections, *result.afwijzingen),

@@ -9,7 +9,6 @@ rejection naming its JSON path (``$.registraties[3]``) and the other items go on
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 import orjson
 from fastapi import APIRouter, Response
@@ -19,15 +18,13 @@ from adapters.canonical import ReadStats
 from gateway.model import (
     DuoStatus,
     KnownMelding,
-    PrecheckResult,
     Registration,
     SchoolConfig,
     Student,
-    Warning,
 )
+from gateway.pipeline import PrecheckInputs, assess
 from gateway.render import precheck_json
-from gateway.rules.dayfacts import day_facts, last_date
-from gateway.rules.precheck import precheck
+from gateway.rules.dayfacts import last_date
 from gateway.service.api.auth import Context, CurrentKey
 from gateway.service.api.problems import ProblemError, violations_json
 from gateway.service.api.schemas import PrecheckIn
@@ -68,27 +65,9 @@ def post_precheck(body: PrecheckIn, key: CurrentKey, context: Context) -> Respon
         ),
     ]
     peildatum = body.peildatum or last_date(export.registrations)
-    warnings: list[Warning] = list(export.warnings)
-    if peildatum is None:
-        result = PrecheckResult(peildatum=None, meldingen=())
-    else:
-        facts = day_facts(export.registrations, school.eenheid, peildatum)
-        if facts.after_peildatum:
-            warnings.append(
-                Warning(
-                    regel="W-PEILDATUM",
-                    datum=peildatum,
-                    reden=f"{facts.after_peildatum} registraties na de peildatum {peildatum} "
-                    "genegeerd",
-                )
-            )
-        result = precheck(school, export.students, facts.per_pupil, known, peildatum)
-    result = replace(
-        result,
-        afwijzingen=(*export.rejections, *result.afwijzingen),
-        waarschuwingen=(*warnings, *result.waarschuwingen),
-    )
-    document = precheck_json(result, export.stats)
+    # the same day facts, W-PEILDATUM and rule book as ``verzuim precheck``, in this process
+    run = assess(PrecheckInputs(school, export, tuple(known), peildatum, "api"), workers=1)
+    document = precheck_json(run.result, run.stats)
     return Response(orjson.dumps(document), media_type="application/json")
 
 
