@@ -67,8 +67,8 @@ def write_canonical(export: CanonicalExport, brin: str, vestiging: str, out_dir:
         pl.col("leerlingnummer").cast(pl.String),
         pl.col("datum").dt.strftime("%Y-%m-%d"),
         pl.col("lesuur").cast(pl.String).fill_null(""),
-        _clock("begin"),
-        _clock("eind"),
+        clock_text("begin"),
+        clock_text("eind"),
         pl.col("status").cast(pl.String),
         pl.col("geoorloofd").cast(pl.String),
         pl.col("categorie").cast(pl.String),
@@ -96,7 +96,8 @@ def write_rejections(rejections: list[Rejection], path: Path) -> None:
                              inert(item.reden)))  # fmt: skip
 
 
-def _clock(column: str) -> pl.Expr:
+def clock_text(column: str) -> pl.Expr:
+    """Minutes after midnight in ``column`` as ``HH:MM`` (the canonical time format)."""
     minutes = pl.col(column).cast(pl.Int32)
     return pl.format(
         "{}:{}",

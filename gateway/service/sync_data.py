@@ -34,6 +34,7 @@ from pathlib import Path
 import polars as pl
 
 from adapters.canonical import CanonicalExport, read_export
+from adapters.export import REGISTRATION_HEADER, STUDENT_HEADER, clock_text
 from adapters.registry import CANONICAL, choose, load_export
 from adapters.textrows import is_students_file
 from gateway.errors import InputError
@@ -45,11 +46,6 @@ POINTER = "HUIDIG"
 PROCESSED = "verwerkt"
 REFUSED = "afgewezen"
 _SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
-STUDENT_HEADER = ("leerlingnummer", "bsn", "onderwijsnummer", "geboortedatum", "startkwalificatie")
-REGISTRATION_HEADER = (
-    "brin", "vestiging", "leerlingnummer", "bsn", "onderwijsnummer", "datum", "lesuur",
-    "begintijd", "eindtijd", "status", "redencode", "reden", "geoorloofd", "bron_id", "categorie",
-)  # fmt: skip
 _KEY = ["leerlingnummer", "datum", "begin", "eind"]  # F1: identical rows count once
 #: Adapters that read a canonical leerlingen.csv beside their own files.
 _NEEDS_STUDENT_CSV = {"somtoday", "eduarte", "dagverzuim"}
@@ -251,8 +247,8 @@ def _write_registrations(frame: pl.DataFrame, school: SchoolConfig, path: Path) 
                 pl.col("leerlingnummer"),
                 pl.col("datum").dt.strftime("%Y-%m-%d"),
                 pl.col("lesuur").cast(pl.String).fill_null(""),
-                _clock("begin"),
-                _clock("eind"),
+                clock_text("begin"),
+                clock_text("eind"),
                 pl.col("status").cast(pl.String),
                 pl.col("geoorloofd").cast(pl.String),
                 pl.col("categorie").cast(pl.String),
@@ -262,15 +258,6 @@ def _write_registrations(frame: pl.DataFrame, school: SchoolConfig, path: Path) 
                                  end, status, "", "", allowed, "", categorie))  # fmt: skip
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _clock(column: str) -> pl.Expr:
-    minutes = pl.col(column).cast(pl.Int32)
-    return pl.format(
-        "{}:{}",
-        (minutes // 60).cast(pl.String).str.zfill(2),
-        (minutes % 60).cast(pl.String).str.zfill(2),
-    ).alias(column)
 
 
 def _write_atomic(path: Path, text: str) -> None:
