@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from adapters.canonical import CanonicalExport
+from adapters.rows import mask_digits
 from gateway.model import Rejection
 
 STUDENT_HEADER = ("leerlingnummer", "bsn", "onderwijsnummer", "geboortedatum", "startkwalificatie")
@@ -41,6 +42,14 @@ def text_cell(value: str) -> str:
     """A free-text cell: control characters (a line break in a reason text) as spaces, so each
     registration stays one line for the canonical reader, and inert."""
     return inert(_CONTROL.sub(" ", value))
+
+
+def reason_cell(value: str) -> str:
+    """The SIS's reason text as a cell (``text_cell``), with every run of nine digits masked:
+    a note like "moeder belde, bsn ..." must not put a BSN into the registrations file, whose
+    identity columns stay empty (identity lives in ``leerlingen.csv`` only). The rule book never
+    reads this text; names in it cannot be recognised and are carried as the SIS wrote them."""
+    return text_cell(mask_digits(value))
 
 
 def write_canonical(export: CanonicalExport, brin: str, vestiging: str, out_dir: Path) -> None:
@@ -80,7 +89,7 @@ def write_canonical(export: CanonicalExport, brin: str, vestiging: str, out_dir:
         for (b, v, pupil, day, lesuur, begin, end, status, allowed, categorie, bron, code,
              reden) in frame.iter_rows():  # fmt: skip
             writer.writerow((b, v, inert(pupil), "", "", day, lesuur, begin, end, status,
-                             text_cell(code), text_cell(reden), allowed, text_cell(bron),
+                             text_cell(code), reason_cell(reden), allowed, text_cell(bron),
                              categorie))  # fmt: skip
     write_rejections(export.rejections, out_dir / "afwijzingen.csv")
 

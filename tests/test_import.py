@@ -365,3 +365,23 @@ def test_import_shows_a_progress_bar_on_a_terminal_only(tmp_path: Path, terminal
     assert code == 0, stderr
     assert "lesregistraties.csv (utf-8):" in stdout
     assert ("lezen lesregistraties.csv" in stderr) is terminal
+
+
+def test_a_bsn_typed_into_a_reason_text_is_masked_in_the_import(tmp_path: Path) -> None:
+    """The registrations file keeps its identity columns empty: a BSN in the SIS's free reason
+    text is masked on the way out (``reason_cell``), while the text itself is kept and made
+    inert."""
+    school = tmp_path / "school.toml"
+    school.write_text(SCHOOL.format(sector="po", lesuren="false"), encoding="utf-8")
+    source = FIXTURES / "dagverzuim"
+    register = tmp_path / "dagverzuim.csv"
+    lines = (source / "dagverzuim.csv").read_text(encoding="utf-8").splitlines()
+    fields = lines[1].split(";")
+    fields[9] = "=moeder belde, bsn 111222333"  # the reden column
+    register.write_text("\n".join([lines[0], ";".join(fields), *lines[2:]]) + "\n", "utf-8")
+    out = tmp_path / "canoniek"
+    _import("dagverzuim", school, [register, source / "leerlingen.csv"], out)
+    text = (out / "lesregistraties.csv").read_text(encoding="utf-8")
+    assert "111222333" not in text
+    assert "'=moeder belde, bsn *********" in text
+    assert "111222333" in register.read_text(encoding="utf-8")  # the check can fail
