@@ -112,7 +112,8 @@ class _State:
 
     output: AdapterOutput = field(default_factory=AdapterOutput)
     identities: dict[str, tuple[str, str, Where]] = field(default_factory=dict)
-    halves: dict[tuple[str, dt.date, str], int] = field(default_factory=dict)  # -> first line
+    # -> the first row that took the half: file and line
+    halves: dict[tuple[str, dt.date, str], Where] = field(default_factory=dict)
     # per pupil and date: the halves any row names (even a refused one), and the first accepted
     # row, for the presence of the other half (F6)
     named: dict[tuple[str, dt.date], set[str]] = field(default_factory=dict)
@@ -307,11 +308,11 @@ def _registration(
             raise _RowError(
                 "I-DUBBEL",
                 "dagdeel",
-                f"dagdeel overlapt met regel {earlier} van "
+                f"dagdeel overlapt met {earlier.bestand} regel {earlier.regelnummer} van "
                 "dezelfde leerling en datum; deze regel is niet gebruikt",
             )
     for half in _DAGDELEN[dagdeel]:
-        state.halves[(pupil, datum, half)] = where.regelnummer or 0
+        state.halves[(pupil, datum, half)] = where
     categorie = categorie_of(school, code, unknown, where.regelnummer or 0)
     return Registration(
         leerlingnummer=pupil,

@@ -272,6 +272,7 @@ def test_overlapping_rows_of_one_day_keep_the_first(tmp_path: Path) -> None:
         ("I-DUBBEL", 3, "dagdeel"),
         ("I-DUBBEL", 5, "dagdeel"),
     ]
+    assert "dagverzuim.csv regel 2" in output.rejections[0].reden  # the row it overlaps
     assert len(registrations(output)) == 2
 
 
