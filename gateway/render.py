@@ -91,6 +91,9 @@ def stats_json(stats: ReadStats) -> dict[str, Any]:
         "geaccepteerd": stats.accepted,
         "afgewezen": stats.rejected,
         "van_afgewezen_leerlingen": stats.of_rejected_pupils,
+        # parts of "geaccepteerd" without a registration of their own (W-DUBBEL; not attendance)
+        "waarvan_dubbel": stats.duplicates,
+        "waarvan_genegeerd": stats.ignored,
     }
 
 
@@ -167,10 +170,17 @@ def print_precheck_table(
         console.print(
             f"{item.bestand} ({item.encoding}): {item.read} rijen gelezen = {item.accepted} "
             f"geaccepteerd + {item.rejected} afgewezen + {item.of_rejected_pupils} van "
-            "afgewezen leerlingen"
+            "afgewezen leerlingen" + _accepted_parts(item)
         )
     _print_issues(console, "Afwijzingen", result.afwijzingen)
     _print_issues(console, "Waarschuwingen", result.waarschuwingen)
+
+
+def _accepted_parts(item: ReadStats) -> str:
+    """The accepted rows that gave no registration of their own, when there are any."""
+    if not item.duplicates and not item.ignored:
+        return ""
+    return f" (waarvan {item.duplicates} dubbel, {item.ignored} genegeerd)"
 
 
 def _print_issues(console: Console, title: str, items: Sequence[Rejection | Warning]) -> None:

@@ -145,9 +145,11 @@ def test_json_output_is_one_object_with_the_documented_keys(tmp_path: Path) -> N
     assert [w["regel"] for w in document["waarschuwingen"]] == []
     assert document["bestanden"] == [
         {"bestand": "leerlingen.csv", "tekenset": "utf-8", "gelezen": 1, "geaccepteerd": 1,
-         "afgewezen": 0, "van_afgewezen_leerlingen": 0},
+         "afgewezen": 0, "van_afgewezen_leerlingen": 0, "waarvan_dubbel": 0,
+         "waarvan_genegeerd": 0},
         {"bestand": "lesregistraties.csv", "tekenset": "utf-8", "gelezen": 18,
-         "geaccepteerd": 18, "afgewezen": 0, "van_afgewezen_leerlingen": 0},
+         "geaccepteerd": 18, "afgewezen": 0, "van_afgewezen_leerlingen": 0,
+         "waarvan_dubbel": 0, "waarvan_genegeerd": 0},
     ]  # fmt: skip
 
 
