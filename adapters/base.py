@@ -92,8 +92,9 @@ class Adapter(Protocol):
 
 
 def assemble(output: AdapterOutput, not_after: dt.date | None = None) -> CanonicalExport:
-    """The adapter's records as a ``CanonicalExport`` (see the module docstring for the rules
-    and the row accounting)."""
+    """The adapter's records as a ``CanonicalExport``: V01 and I-LEERLING per pupil, I-TOEKOMST
+    and F1 per registration, the later of two registrations with the same ``bron_id`` (W-DUBBEL),
+    and the row accounting (see the module docstring)."""
     rejections = list(output.rejections)
     students: dict[str, Student] = {}
     for student, where in output.students:
@@ -239,7 +240,9 @@ def _latest_per_bron_id(
     registrations: Sequence[tuple[Registration, Where]], valid: list[int], outcome: _Outcomes
 ) -> list[int]:
     """The valid registrations that count: of those of one pupil with the same non-empty
-    ``bron_id`` the later one (issue 5: "the same bron_id imported twice counts once")."""
+    ``bron_id`` the later one (issue 5: "the same bron_id imported twice counts once"; the
+    later wins as in F1); the earlier ones are reported with W-DUBBEL. The canonical reader does
+    the same over its frame (``adapters.canonical._latest_per_bron_id``)."""
     last: dict[tuple[str, str], int] = {}
     for index in valid:
         registration = registrations[index][0]

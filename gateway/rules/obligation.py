@@ -58,7 +58,7 @@ class ObligationPeriods:
 
     @property
     def span(self) -> tuple[dt.date, dt.date]:
-        """The first and last day on which ``on`` is not GEEN: leerplicht from
+        """F4: the first and last day on which ``on`` is not GEEN: leerplicht from
         ``leerplicht_from``, then (without startkwalificatie) kwalificatieplicht and rmc up to the
         day before the 23rd birthday, with no gap between."""
         if self.startkwalificatie:
