@@ -328,11 +328,18 @@ def _identities(good: pl.DataFrame, file_index: int) -> pl.DataFrame:
 
 
 def _unknown_codes(good: pl.DataFrame, school: SchoolConfig) -> pl.DataFrame:
-    """Reason codes missing from ``[redencodes]``: first line and count (W-REDENCODE)."""
+    """Reason codes missing from ``[redencodes]``: first line and count (W-REDENCODE). A row
+    whose ``categorie`` column (written by ``verzuim import``) gave its categorie is not one: it
+    is counted with that categorie."""
     known = [code for code, _ in school.redencodes]
     return (
-        good.select(pl.col("redencode").alias("code"), "regelnummer")
-        .filter((pl.col("code") != "") & ~pl.col("code").is_in(known))
+        good.select(pl.col("redencode").alias("code"), "regelnummer", "categorie")
+        .filter(
+            (pl.col("code") != "")
+            & ~pl.col("code").is_in(known)
+            & (pl.col("categorie").cast(pl.String) == "")
+        )
+        .select("code", "regelnummer")
         .group_by("code")
         .agg(regelnummer=pl.col("regelnummer").min(), rijen=pl.len())
     )

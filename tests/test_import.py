@@ -385,3 +385,33 @@ def test_a_bsn_typed_into_a_reason_text_is_masked_in_the_import(tmp_path: Path) 
     assert "111222333" not in text
     assert "'=moeder belde, bsn *********" in text
     assert "111222333" in register.read_text(encoding="utf-8")  # the check can fail
+
+
+def test_a_reason_code_written_inert_reads_back_without_a_warning(tmp_path: Path) -> None:
+    """A code like ``-1`` is written as ``'-1`` (formula-safe) with its categorie beside it; read
+    back, the categorie column counts, so no W-REDENCODE appears that the vendor file did not
+    give."""
+    school = tmp_path / "school.toml"
+    school.write_text(
+        SCHOOL.format(sector="po", lesuren="false") + '"-1" = "ZIEK"\n', encoding="utf-8"
+    )
+    source = FIXTURES / "dagverzuim"
+    register = tmp_path / "dagverzuim.csv"
+    lines = (source / "dagverzuim.csv").read_text(encoding="utf-8").splitlines()
+    fields = lines[1].split(";")
+    fields[8], fields[10] = "-1", "J"  # redencode, geoorloofd
+    register.write_text("\n".join([lines[0], ";".join(fields), *lines[2:]]) + "\n", "utf-8")
+    students = source / "leerlingen.csv"
+    vendor = _precheck_json(
+        ["--school", str(school), "--adapter", "dagverzuim", "--students", str(students),
+         "--registrations", str(register)]
+    )  # fmt: skip
+    out = tmp_path / "canoniek"
+    _import("dagverzuim", school, [register, students], out)
+    assert "'-1" in (out / "lesregistraties.csv").read_text(encoding="utf-8")
+    canonical = _precheck_json(
+        ["--school", str(school), "--students", str(out / "leerlingen.csv"),
+         "--registrations", str(out / "lesregistraties.csv")]
+    )  # fmt: skip
+    assert "W-REDENCODE" not in {w["regel"] for w in vendor["waarschuwingen"]}
+    _same_precheck(vendor, canonical)
