@@ -25,7 +25,7 @@ from adapters.registrations import (
     REQUIRED_REGISTRATION_COLUMNS,
     read_registration_file,
 )
-from adapters.rows import MAX_KEY, Header, duplicate_reason, mask_digits, parse_header
+from adapters.rows import MAX_KEY, Header, duplicate_reason, empty_file, mask_digits, parse_header
 from adapters.textio import CP1252, read_chunks
 from gateway.model import Rejection, SchoolConfig, Student, Warning
 from gateway.numbers import identity_problem
@@ -248,7 +248,7 @@ def read_students(path: Path) -> tuple[dict[str, _StudentRow], list[Rejection], 
                 rejections.append(problem)
     if read == 0:  # an empty file (I-LEEG, issue 5: the batch goes on, exit 0)
         reason = "bestand bevat alleen een kopregel" if header else "bestand is leeg"
-        rejections.append(Rejection("I-LEEG", f"{reason}: geen leerlingen gelezen", source))
+        rejections.append(empty_file(source, reason, what="leerlingen"))
     stats = ReadStats(source, encoding, read, len(rows), read - len(rows))
     return rows, rejections, stats
 

@@ -52,7 +52,7 @@ from pathlib import Path
 
 from adapters.base import AdapterOutput, Where
 from adapters.canonical import ReadStats
-from adapters.rows import MAX_KEY, Header, parse_header
+from adapters.rows import MAX_KEY, Header, empty_file, parse_header
 from adapters.textrows import (
     StudentsRead,
     TextLine,
@@ -60,7 +60,6 @@ from adapters.textrows import (
     as_time,
     categorie_of,
     code_warnings,
-    empty_file,
     encoding_warning,
     field_count,
     first_line,

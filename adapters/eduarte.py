@@ -62,7 +62,7 @@ from pathlib import Path
 from adapters.base import AdapterOutput, Where
 from adapters.canonical import ReadStats
 from adapters.lessons import LessonSlot, slots_between, slots_numbered
-from adapters.rows import MAX_KEY
+from adapters.rows import MAX_KEY, empty_file
 from adapters.textrows import (
     StudentsRead,
     TextLine,
@@ -71,7 +71,6 @@ from adapters.textrows import (
     clock_minutes,
     code_warnings,
     compact_date,
-    empty_file,
     encoding_warning,
     field_count,
     first_line,

@@ -29,8 +29,7 @@ import polars as pl
 from adapters.base import AdapterOutput, Where
 from adapters.canonical import ReadStats
 from adapters.lessons import slots_between, slots_numbered
-from adapters.rows import MAX_KEY, mask_digits
-from adapters.textrows import empty_file
+from adapters.rows import MAX_KEY, empty_file, mask_digits
 from gateway.errors import InputError
 from gateway.model import Registration, Rejection, SchoolConfig, Status
 

@@ -72,9 +72,8 @@ from zoneinfo import ZoneInfo
 from adapters.base import AdapterOutput, Where
 from adapters.canonical import ReadStats
 from adapters.progress import advance
-from adapters.rows import MAX_KEY, mask_digits, parse_header
+from adapters.rows import MAX_KEY, empty_file, mask_digits, parse_header
 from adapters.textio import BOM, CP1252, UTF8, detect_encoding, read_chunks
-from adapters.textrows import empty_file
 from gateway.model import Categorie, Registration, Rejection, SchoolConfig, Status, Student, Warning
 from gateway.rules.dayfacts import minutes_problem
 

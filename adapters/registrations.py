@@ -19,7 +19,15 @@ import polars as pl
 
 from adapters.blocks import Block, file_blocks, map_in_order, split_block
 from adapters.progress import advance
-from adapters.rows import MAX_KEY, first_error, parse_header, shown, strict_date, time_minutes
+from adapters.rows import (
+    MAX_KEY,
+    empty_file,
+    first_error,
+    parse_header,
+    shown,
+    strict_date,
+    time_minutes,
+)
 from gateway.errors import InputError
 from gateway.model import Categorie, Rejection, SchoolConfig, Status
 from gateway.rules.dayfacts import CATEGORIE, GEOORLOOFD, MAX_MINUTES, REGISTRATION_SCHEMA, STATUS
@@ -83,7 +91,7 @@ def read_registration_file(
             encoding, pl.DataFrame(schema=FRAME_SCHEMA), pl.DataFrame(schema=IDENTITY_SCHEMA),
             pl.DataFrame(schema={"code": pl.String(), "regelnummer": pl.Int64(),
                                  "rijen": pl.UInt32()}),
-            [_empty(source, "bestand is leeg")], 0,
+            [empty_file(source, "bestand is leeg")], 0,
         )  # fmt: skip
     header_bytes = len(first.data)
     names, first = _header(first, encoding, source)
@@ -111,14 +119,9 @@ def read_registration_file(
             (rejection for part in parts for rejection in part.rejections),
             key=lambda r: r.regelnummer or 0,
         )
-        or ([] if read else [_empty(source, "bestand bevat alleen een kopregel")]),
+        or ([] if read else [empty_file(source, "bestand bevat alleen een kopregel")]),
         read=read,
     )
-
-
-def _empty(source: str, reason: str) -> Rejection:
-    """I-LEEG: a file without rows; not a row, so outside the row accounting."""
-    return Rejection("I-LEEG", f"{reason}: geen regels gelezen", source)
 
 
 @dataclass(slots=True)

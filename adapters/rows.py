@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from gateway.errors import InputError
+from gateway.model import Rejection
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 MAX_TEXT = 3000
@@ -119,3 +120,9 @@ def duplicate_reason(pad: str, later: str, count: int) -> str:
         f"{prefix}dezelfde bron_id van dezelfde leerling staat later nog eens in de invoer "
         f"({later}); die latere regel telt, deze niet{more}"
     )
+
+
+def empty_file(source: str, reason: str = "bestand is leeg", what: str = "regels") -> Rejection:
+    """A file without any row (I-LEEG, issue 5: the batch goes on, exit 0); not a row, so
+    outside the row accounting."""
+    return Rejection("I-LEEG", f"{reason}: geen {what} gelezen", source)

@@ -69,9 +69,8 @@ from zoneinfo import ZoneInfo
 from adapters.base import AdapterOutput, Where
 from adapters.canonical import ReadStats, read_students
 from adapters.progress import advance
-from adapters.rows import MAX_KEY, mask_digits
+from adapters.rows import MAX_KEY, empty_file, mask_digits
 from adapters.textio import BOM, UTF8
-from adapters.textrows import empty_file
 from gateway.errors import InputError
 from gateway.model import Registration, Rejection, SchoolConfig, Status, Warning
 from gateway.rules.dayfacts import minutes_problem

@@ -232,11 +232,6 @@ def encoding_warning(source: str, encoding: str) -> list[Warning]:
     return [Warning("W-TEKENSET", "gelezen als Windows-1252 (geen geldige UTF-8)", bestand=source)]
 
 
-def empty_file(source: str, reason: str = "bestand is leeg") -> Rejection:
-    """A file without any row (I-LEEG); not a row, so outside the row accounting."""
-    return Rejection("I-LEEG", f"{reason}: geen regels gelezen", source)
-
-
 @dataclass(frozen=True, slots=True)
 class StudentsRead:
     """``leerlingen.csv`` as read by ``read_students``."""
