@@ -4,6 +4,7 @@ the seed."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -90,11 +91,33 @@ def test_malformed_answer_after_processing(tmp_path: Path, pki: PkiFiles) -> Non
         assert registered(sim) == 1
 
 
-def test_latency_is_added_to_every_request(tmp_path: Path, pki: PkiFiles) -> None:
+def test_latency_is_the_response_time_of_every_request(tmp_path: Path, pki: PkiFiles) -> None:
     with running_simulator(tmp_path, pki=pki, latency_ms=200) as sim, sim.client() as client:
         started = time.monotonic()
         assert isinstance(read(sim.post_soap(client, melden())).answer, LeveringNummer)
         assert time.monotonic() - started >= 0.2
+        sim.admin.set_faults(fail_rate=1.0)
+        started = time.monotonic()
+        assert sim.post_soap(client, melden()).status_code == 503
+        assert time.monotonic() - started >= 0.2
+
+
+def test_a_melding_is_registered_on_arrival_and_answered_after_the_latency(
+    tmp_path: Path, pki: PkiFiles
+) -> None:
+    """DUO's processing is part of its response time: the melding is in the simulator's
+    register while its answer is still on its way (so a client gone meanwhile has an unknown
+    outcome, never a lost melding)."""
+    with running_simulator(tmp_path, pki=pki, latency_ms=1500) as sim, sim.client() as client:
+        answers: list[httpx.Response] = []
+        poster = threading.Thread(target=lambda: answers.append(sim.post_soap(client, melden())))
+        started = time.monotonic()
+        poster.start()
+        wait_for(lambda: registered(sim) == 1, timeout=1.2)
+        assert not answers, "the answer came before the latency had passed"
+        poster.join(timeout=10)
+        assert time.monotonic() - started >= 1.5
+        assert isinstance(read(answers[0]).answer, LeveringNummer)
 
 
 def test_faults_change_at_runtime(tmp_path: Path, pki: PkiFiles) -> None:

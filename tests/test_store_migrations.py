@@ -20,8 +20,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 from store_builders import T0, new_item, store_at
 
-from gateway.store import State, Store, open_store
+from gateway.store import State, open_store
 from gateway.store.schema import metadata
+from gateway.store.store import DUE_ROWS
 
 
 def _head() -> str:
@@ -121,7 +122,7 @@ def test_postgresql_claim_skips_rows_another_transaction_holds(pg_url: str) -> N
     second = store.enqueue(new_item("2"), T0 + dt.timedelta(seconds=1), "sis").outbox_id
     later = T0 + dt.timedelta(minutes=1)
     with store.engine.connect() as holder, holder.begin():
-        locked = holder.execute(Store._due_query(later, 1)).scalars().all()
+        locked = holder.execute(DUE_ROWS, {"b_now": later, "b_limit": 1}).scalars().all()
         assert locked == [first]
         claimed = store.claim("w2", later, dt.timedelta(minutes=5), 2)
         assert [row.id for row in claimed] == [second]
@@ -160,7 +161,7 @@ def test_naive_datetimes_are_refused(store_url: str) -> None:
 
 def test_claim_query_on_postgresql_locks_with_skip_locked() -> None:
     sql = str(
-        Store._due_query(T0, 10).compile(
+        DUE_ROWS.compile(
             dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
         )
     )

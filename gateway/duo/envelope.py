@@ -6,6 +6,7 @@ stored it: what DUO receives is byte for byte what the school's audit trail show
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -38,10 +39,19 @@ class Addressing:
         return cls(action, to, f"urn:uuid:{uuid.uuid4()}", sender_oin)
 
 
+_DECLARATION = re.compile(rb"\A<\?xml[^>]*\?>\s*")
+_UTF8 = re.compile(rb"encoding\s*=\s*[\"']utf-8[\"']", re.IGNORECASE)
+_EMPTY_BODY = b"<soap:Body/></soap:Envelope>"
+
+
 def request_envelope(document: bytes, addressing: Addressing) -> bytes:
     """The envelope around a stored request document, with To, Action, MessageID, From (the
-    school's OIN) and ReplyTo (anonymous)."""
-    body_element = parse_bytes(document)
+    school's OIN) and ReplyTo (anonymous).
+
+    The document goes into the Body as the bytes the outbox holds, without its XML declaration
+    (``document_in_body``): what DUO receives is byte for byte what the audit trail shows, and
+    a stored document is not parsed again for every send.
+    """
     envelope = etree.Element(_q(SOAP_ENV, "Envelope"), nsmap=NSMAP)
     header = etree.SubElement(envelope, _q(SOAP_ENV, "Header"))
     etree.SubElement(header, _q(WSA, "To")).text = addressing.to
@@ -51,9 +61,31 @@ def request_envelope(document: bytes, addressing: Addressing) -> bytes:
     etree.SubElement(sender, _q(WSA, "Address")).text = f"urn:oin:{addressing.sender_oin}"
     reply_to = etree.SubElement(header, _q(WSA, "ReplyTo"))
     etree.SubElement(reply_to, _q(WSA, "Address")).text = ANONYMOUS
-    body = etree.SubElement(envelope, _q(SOAP_ENV, "Body"))
-    body.append(body_element)
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    etree.SubElement(envelope, _q(SOAP_ENV, "Body"))
+    head = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    assert head.endswith(_EMPTY_BODY), head[-60:]
+    body = document_in_body(document)
+    return b"".join(
+        (head[: -len(_EMPTY_BODY)], b"<soap:Body>", body, b"</soap:Body></soap:Envelope>")
+    )
+
+
+def document_in_body(document: bytes) -> bytes:
+    """A stored UTF-8 document as the content of the Body: its bytes after the XML declaration.
+
+    Anything that is not simply one UTF-8 element after an optional declaration (another
+    encoding, a comment, processing instruction or DOCTYPE before the element) is parsed with
+    the safe parser and serialised again, so that no envelope ever carries it.
+    """
+    declaration = _DECLARATION.match(document)
+    if declaration is not None and b"encoding" in declaration.group():
+        plain = _UTF8.search(declaration.group()) is not None
+    else:
+        plain = True
+    rest = document[declaration.end() :] if declaration else document.lstrip()
+    if plain and rest[:1] == b"<" and rest[1:2] not in (b"!", b"?"):
+        return rest.rstrip()
+    return etree.tostring(parse_bytes(document), encoding="UTF-8", xml_declaration=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,9 +181,11 @@ class _Run:
     """One ``send_due``: claimed rows not yet sent and outcomes not yet recorded.
 
     Claims and records run in a worker thread (``asyncio.to_thread``): their commit waits for
-    the disk while the lanes keep sending. The next claim starts while rows are still left
-    (``concurrency`` or fewer), so lanes rarely wait for one. One claim and one record at a
-    time; a claim first records what is pending.
+    the disk while the lanes keep sending. No lane waits for a record: it starts in the
+    background when ``record_every`` outcomes are pending, and the lane takes its next row. The
+    next claim starts while half a batch is still left (at least ``concurrency`` rows), so lanes
+    rarely wait for one. One claim and one record at a time; a claim first records what is
+    pending. A record that fails stops the run (its rows stay ``sending``: see ``record``).
     """
 
     def __init__(self, sender: Sender, report: SendReport) -> None:
@@ -197,6 +199,9 @@ class _Run:
         self.progress = asyncio.Event()
         self.refill: asyncio.Task[None] | None = None
         self.recording = asyncio.Lock()
+        self.background: asyncio.Task[None] | None = None
+        policy = sender.policy
+        self.low_water = max(policy.concurrency, policy.batch // 2)
 
     async def lane(self) -> None:
         """Send claimed rows one after the other until nothing is due and nothing is in flight.
@@ -219,13 +224,27 @@ class _Run:
                 self.progress.set()
             if outcome is not None:
                 self.pending.append((row, outcome))
-                every = max(1, self.sender.policy.record_every)
-                if len(self.pending) >= every and not self.recording.locked():
-                    await self.record()
+                if len(self.pending) >= max(1, self.sender.policy.record_every):
+                    self._record_in_background()
+
+    def _record_in_background(self) -> None:
+        if self.background is None or self.background.done():
+            self._raise_failed_record()
+            if not self.recording.locked():
+                self.background = asyncio.create_task(self.record())
+
+    def _raise_failed_record(self) -> None:
+        """Stop the run at the first record that failed (its exception, in the lanes)."""
+        task = self.background
+        if task is not None and task.done() and not task.cancelled():
+            error = task.exception()
+            if error is not None:
+                raise error
 
     async def _take(self) -> OutboxRow | None:
         while True:
-            low = len(self.rows) <= self.sender.policy.concurrency
+            self._raise_failed_record()
+            low = len(self.rows) <= self.low_water
             if low and self.refill is None and self.nothing_due_at != self.finished:
                 self.refill = asyncio.create_task(self._claim())
             if self.rows:
@@ -248,11 +267,18 @@ class _Run:
         self.refill = None
 
     async def stop(self) -> None:
-        """After the lanes: let a claim that is still running end, then record what is left."""
+        """After the lanes: let a claim and a record that are still running end, then record
+        what is left. The first failed record is raised (after the rest was tried)."""
         if self.refill is not None:
             self.refill.cancel()
             await asyncio.gather(self.refill, return_exceptions=True)
+        failed: BaseException | None = None
+        if self.background is not None:
+            (result,) = await asyncio.gather(self.background, return_exceptions=True)
+            failed = result if isinstance(result, BaseException) else None
         await self.record()
+        if failed is not None:
+            raise failed
 
     async def record(self) -> None:
         """Write the pending outcomes in one transaction and count them in the report. If that

@@ -143,17 +143,27 @@ _FAIL_BODY = b"simulator: fail-rate (niets verwerkt)"
 
 
 async def _soap(simulator: Simulator, scope: Scope, receive: Receive, send: Send) -> None:
-    """One SOAP request with the faults of ``faults.py`` (drawn before anything else)."""
+    """One SOAP request with the faults of ``faults.py`` (drawn before anything else).
+
+    ``latency_ms`` is DUO's response time: every answer, faulty or not, leaves that long after
+    its request arrived. The request is processed when it arrives, within that time, as DUO's
+    own processing is part of its response time; only the rest is waited (``_respond_at``). So
+    a melding is registered before its answer is on its way, as at DUO (a client that goes away
+    meanwhile leaves an unknown outcome, the case drop-after-commit injects on purpose), and the
+    simulator's own CPU time is not added on top of the latency it models.
+    """
+    arrived = asyncio.get_running_loop().time()
     fault = simulator.faults.draw()
     rates = simulator.faults.rates
-    if rates.latency_ms:
-        await asyncio.sleep(rates.latency_ms / 1000)
+    respond_at = arrived + rates.latency_ms / 1000
     transport = transport_of(scope)
     if fault is Fault.RESET:
+        await _respond_at(respond_at)
         log.info("fout-injectie: verbinding verbroken voor verwerking")
         await _abort(transport, None, receive, send)
         return
     if fault is Fault.FAIL:
+        await _respond_at(respond_at)
         log.info("fout-injectie: 503")
         await _answer(send, 503, _FAIL_BODY, b"text/plain; charset=utf-8")
         return
@@ -168,6 +178,7 @@ async def _soap(simulator: Simulator, scope: Scope, receive: Receive, send: Send
         _header(scope, b"soapaction"),
         peer_oin(transport),
     )
+    await _respond_at(respond_at)
     if fault is Fault.TIMEOUT:
         log.info("fout-injectie: antwoord na %s s", rates.timeout_seconds)
         await asyncio.sleep(rates.timeout_seconds)
@@ -179,6 +190,13 @@ async def _soap(simulator: Simulator, scope: Scope, receive: Receive, send: Send
         log.info("fout-injectie: kapot XML-antwoord na verwerking")
         body = body[: len(body) // 2]
     await _answer(send, status, body)
+
+
+async def _respond_at(moment: float) -> None:
+    """Wait until ``moment`` (the event loop's clock), if it has not passed yet."""
+    delay = moment - asyncio.get_running_loop().time()
+    if delay > 0:
+        await asyncio.sleep(delay)
 
 
 async def _body(receive: Receive) -> bytes | None:

@@ -11,7 +11,8 @@ rates. At most one fault applies; the first that hits, in this order:
 ``drop``       process and commit, then send a partial answer and close the connection
 ``malformed``  process, then answer with broken XML
 
-``latency_ms`` is added to every SOAP request, faulty or not.
+``latency_ms`` is the response time of every SOAP request, faulty or not: the answer leaves that
+long after the request arrived, the simulator's own processing included (``app._soap``).
 """
 
 from __future__ import annotations

@@ -31,8 +31,10 @@ from alembic.config import Config
 from sqlalchemy import (
     Connection,
     Engine,
+    Integer,
     RowMapping,
     and_,
+    bindparam,
     create_engine,
     event,
     exists,
@@ -277,24 +279,14 @@ class Store:
             return []
         with self._write() as connection:
             self._expire_leases(connection, worker, now)
-            due = list(connection.execute(self._due_query(now, limit)).scalars())
+            due = list(connection.execute(DUE_ROWS, {"b_now": now, "b_limit": limit}).scalars())
             if not due:
                 return []
-            ids = set(
-                connection.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(due), outbox.c.state == State.QUEUED.value)
-                    .values(
-                        state=State.SENDING.value,
-                        lease_owner=worker,
-                        lease_until=now + lease,
-                        attempts=outbox.c.attempts + 1,
-                        updated_at=now,
-                    )
-                    .returning(outbox.c.id)
-                ).scalars()
+            claimed = connection.execute(
+                _CLAIM,
+                {"b_ids": due, "b_worker": worker, "b_until": now + lease, "b_now": now},
             )
-            rows = self._rows(connection, outbox.c.id.in_(ids))
+            rows = [_to_row(row._mapping) for row in claimed]
             until = (now + lease).isoformat()
             if rows:  # one INSERT for all audit rows (executemany)
                 connection.execute(
@@ -345,47 +337,6 @@ class Store:
                     State.UNKNOWN,
                     {"lease_owner": owner},
                 )
-
-    @staticmethod
-    def _due_query(now: dt.datetime, limit: int) -> Any:
-        """Due ``queued`` rows, oldest due first, without a change or withdrawal that must wait
-        for an earlier request for the same melding (same ``target_nummer`` or same
-        ``target_outbox_id``). Each of the two lookups runs only for a row that has that target,
-        through its index: a new melding costs no subquery at all."""
-        other = outbox.alias("other")
-        unfinished = or_(
-            other.c.state.in_([State.SENDING.value, State.UNKNOWN.value, State.SECURITY.value]),
-            and_(other.c.state == State.QUEUED.value, other.c.id < outbox.c.id),
-        )
-        earlier_unfinished = or_(
-            and_(
-                outbox.c.target_nummer.is_not(None),
-                exists().where(
-                    other.c.target_nummer == outbox.c.target_nummer,
-                    other.c.id != outbox.c.id,
-                    unfinished,
-                ),
-            ),
-            and_(
-                outbox.c.target_outbox_id.is_not(None),
-                exists().where(
-                    other.c.target_outbox_id == outbox.c.target_outbox_id,
-                    other.c.id != outbox.c.id,
-                    unfinished,
-                ),
-            ),
-        )
-        return (
-            select(outbox.c.id)
-            .where(
-                outbox.c.state == State.QUEUED.value,
-                outbox.c.next_attempt_at <= now,
-                ~earlier_unfinished,
-            )
-            .order_by(outbox.c.next_attempt_at, outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=outbox)
-        )
 
     # ----- outcomes of a send (only under the worker's lease) -----
 
@@ -1014,6 +965,69 @@ class Store:
                 **audit_values(outbox_id, now, actor, event_name, old_state, new_state, detail)
             )
         )
+
+
+def _due_statement() -> Any:
+    """Due ``queued`` rows, oldest due first, without a change or withdrawal that must wait
+    for an earlier request for the same melding (same ``target_nummer`` or same
+    ``target_outbox_id``). Each of the two lookups runs only for a row that has that target,
+    through its index: a new melding costs no subquery at all. Built once (``b_now``,
+    ``b_limit``)."""
+    other = outbox.alias("other")
+    unfinished = or_(
+        other.c.state.in_([State.SENDING.value, State.UNKNOWN.value, State.SECURITY.value]),
+        and_(other.c.state == State.QUEUED.value, other.c.id < outbox.c.id),
+    )
+    earlier_unfinished = or_(
+        and_(
+            outbox.c.target_nummer.is_not(None),
+            exists().where(
+                other.c.target_nummer == outbox.c.target_nummer,
+                other.c.id != outbox.c.id,
+                unfinished,
+            ),
+        ),
+        and_(
+            outbox.c.target_outbox_id.is_not(None),
+            exists().where(
+                other.c.target_outbox_id == outbox.c.target_outbox_id,
+                other.c.id != outbox.c.id,
+                unfinished,
+            ),
+        ),
+    )
+    return (
+        select(outbox.c.id)
+        .where(
+            outbox.c.state == State.QUEUED.value,
+            outbox.c.next_attempt_at <= bindparam("b_now", type_=outbox.c.next_attempt_at.type),
+            ~earlier_unfinished,
+        )
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(bindparam("b_limit", type_=Integer))
+        .with_for_update(skip_locked=True, of=outbox)
+    )
+
+
+#: The claim's query of due row ids (parameters ``b_now`` and ``b_limit``).
+DUE_ROWS = _due_statement()
+
+#: ``queued`` -> ``sending`` for the due rows ``b_ids`` under ``b_worker``'s lease, returning
+#: the whole rows (one statement: no second query to read what was claimed).
+_CLAIM = (
+    update(outbox)
+    .where(
+        outbox.c.id.in_(bindparam("b_ids", expanding=True)), outbox.c.state == State.QUEUED.value
+    )
+    .values(
+        state=State.SENDING.value,
+        lease_owner=bindparam("b_worker"),
+        lease_until=bindparam("b_until", type_=outbox.c.lease_until.type),
+        attempts=outbox.c.attempts + 1,
+        updated_at=bindparam("b_now", type_=outbox.c.updated_at.type),
+    )
+    .returning(*outbox.c)
+)
 
 
 def audit_values(
