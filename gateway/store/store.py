@@ -978,23 +978,16 @@ def _due_statement() -> Any:
         other.c.state.in_([State.SENDING.value, State.UNKNOWN.value, State.SECURITY.value]),
         and_(other.c.state == State.QUEUED.value, other.c.id < outbox.c.id),
     )
+
+    def earlier_unfinished_by(target: str) -> Any:
+        mine, theirs = outbox.c[target], other.c[target]
+        return and_(
+            mine.is_not(None),
+            exists().where(theirs == mine, other.c.id != outbox.c.id, unfinished),
+        )
+
     earlier_unfinished = or_(
-        and_(
-            outbox.c.target_nummer.is_not(None),
-            exists().where(
-                other.c.target_nummer == outbox.c.target_nummer,
-                other.c.id != outbox.c.id,
-                unfinished,
-            ),
-        ),
-        and_(
-            outbox.c.target_outbox_id.is_not(None),
-            exists().where(
-                other.c.target_outbox_id == outbox.c.target_outbox_id,
-                other.c.id != outbox.c.id,
-                unfinished,
-            ),
-        ),
+        earlier_unfinished_by("target_nummer"), earlier_unfinished_by("target_outbox_id")
     )
     return (
         select(outbox.c.id)
