@@ -15,6 +15,10 @@ data came from:
   win). A row left without a registration of its own this way stays accepted, is counted as
   ``duplicates`` and reported, per file, with warning ``W-DUBBEL`` naming the first such row and
   the row that replaced it;
+- a day register replaces whole days (dagverzuim, issue 5): the rows of an earlier file for a
+  pupil and date that a later file gives again (``AdapterOutput.replaced_days``, decided by the
+  adapter) stay accepted, are counted as ``duplicates`` and are reported in the same way, with a
+  W-DUBBEL (field ``datum``) naming the first such row and the later file's row;
 - rows an adapter accepted without a registration of their own (``AdapterOutput.other_rows``:
   Magister's Verantwoordingtype 7/8, which count as ``ignored``, and reason-only reports) follow
   their pupil: rows of a rejected pupil count as rows of rejected pupils.
@@ -66,6 +70,9 @@ class AdapterOutput:
     counts duplicates and ignored rows. ``other_rows`` are accepted rows without a registration of
     their own (pupil, where, ignored: True for a row that is not attendance at all). ``texts``
     holds per ``bron_id`` the reason code and reason text of the source, for ``verzuim import``.
+    ``replaced_days`` are accepted rows whose registration the adapter left out because a later
+    file gives the same pupil and date again (pupil, the row, the later file's row): ``assemble``
+    counts them as duplicates with W-DUBBEL, as a repeated ``bron_id``.
     """
 
     students: list[tuple[Student, Where]] = field(default_factory=list)
@@ -75,6 +82,7 @@ class AdapterOutput:
     stats: list[ReadStats] = field(default_factory=list)
     other_rows: list[tuple[str, Where, bool]] = field(default_factory=list)
     texts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    replaced_days: list[tuple[str, Where, Where]] = field(default_factory=list)
 
 
 class Adapter(Protocol):
@@ -93,8 +101,8 @@ class Adapter(Protocol):
 
 def assemble(output: AdapterOutput, not_after: dt.date | None = None) -> CanonicalExport:
     """The adapter's records as a ``CanonicalExport``: V01 and I-LEERLING per pupil, I-TOEKOMST
-    and F1 per registration, the later of two registrations with the same ``bron_id`` (W-DUBBEL),
-    and the row accounting (see the module docstring)."""
+    and F1 per registration, the later of two registrations with the same ``bron_id`` and the
+    days a later file replaced (W-DUBBEL), and the row accounting (see the module docstring)."""
     rejections = list(output.rejections)
     students: dict[str, Student] = {}
     for student, where in output.students:
@@ -107,12 +115,19 @@ def assemble(output: AdapterOutput, not_after: dt.date | None = None) -> Canonic
     outcome = _Outcomes()
     unknown: dict[str, Where] = {}
     valid: list[int] = []
+
+    def lost(pupil: str, where: Where) -> bool:
+        """Whether the row follows a refused or unknown pupil (then noted as lost)."""
+        if pupil in students:
+            return False
+        outcome.lost.add(where)
+        if pupil not in refused_pupils:
+            unknown.setdefault(pupil, where)
+        return True
+
     for index, (registration, where) in enumerate(output.registrations):
         pupil = registration.leerlingnummer
-        if pupil in refused_pupils or pupil not in students:
-            outcome.lost.add(where)
-            if pupil not in refused_pupils:
-                unknown.setdefault(pupil, where)
+        if lost(pupil, where):
             continue
         refusal = _refusal(registration, not_after)
         if refusal is not None:
@@ -120,14 +135,12 @@ def assemble(output: AdapterOutput, not_after: dt.date | None = None) -> Canonic
             continue
         valid.append(index)
     for pupil, where, ignored in output.other_rows:
-        if pupil in refused_pupils or pupil not in students:
-            outcome.lost.add(where)
-            if pupil not in refused_pupils:
-                unknown.setdefault(pupil, where)
-        elif ignored:
-            outcome.ignored.add(where)
-        else:
-            outcome.kept.add(where)
+        if lost(pupil, where):
+            continue
+        (outcome.ignored if ignored else outcome.kept).add(where)
+    for pupil, where, later in output.replaced_days:
+        if not lost(pupil, where):
+            outcome.replaced.setdefault(where, (pupil, later, "datum"))
     kept = _latest_per_bron_id(output.registrations, valid, outcome)
     rejections.extend(outcome.rejections())
     for pupil, where in sorted(unknown.items(), key=lambda item: item[0]):
@@ -160,7 +173,8 @@ class _Outcomes:
     kept: set[Where] = field(default_factory=set)
     lost: set[Where] = field(default_factory=set)
     ignored: set[Where] = field(default_factory=set)
-    replaced: dict[Where, tuple[str, Where]] = field(default_factory=dict)  # -> pupil, later row
+    # -> pupil, the later row, and what they share: "bron_id", or "datum" (a replaced day)
+    replaced: dict[Where, tuple[str, Where, str]] = field(default_factory=dict)
     refused: dict[Where, dict[str, tuple[str, str, str]]] = field(default_factory=dict)
 
     def refuse(self, where: Where, pupil: str, rule: str, reason: str, veld: str) -> None:
@@ -211,18 +225,19 @@ class _Outcomes:
         return result
 
     def duplicate_warnings(self) -> list[Warning]:
-        """W-DUBBEL: per file the rows whose bron_id came again later (the first one named)."""
+        """W-DUBBEL: per file the rows whose bron_id (or day) came again later (the first one
+        named)."""
         classes = self.classes()
         counts: dict[str, int] = {}
-        first: dict[str, tuple[Where, str, Where]] = {}
-        for where, (pupil, later) in self.replaced.items():
+        first: dict[str, tuple[Where, str, Where, str]] = {}
+        for where, (pupil, later, veld) in self.replaced.items():
             if classes.get(where) == "duplicate":
                 counts[where.bestand] = counts.get(where.bestand, 0) + 1
-                first.setdefault(where.bestand, (where, pupil, later))
+                first.setdefault(where.bestand, (where, pupil, later, veld))
         return [
-            Warning("W-DUBBEL", duplicate_reason(where.pad, later.shown(), counts[bestand]),
-                    pupil, bestand=bestand, regelnummer=where.regelnummer, veld="bron_id")
-            for bestand, (where, pupil, later) in sorted(first.items())
+            Warning("W-DUBBEL", duplicate_reason(where.pad, later.shown(), counts[bestand], veld),
+                    pupil, bestand=bestand, regelnummer=where.regelnummer, veld=veld)
+            for bestand, (where, pupil, later, veld) in sorted(first.items())
         ]  # fmt: skip
 
 
@@ -254,7 +269,7 @@ def _latest_per_bron_id(
         key = (registration.leerlingnummer, registration.bron_id)
         if registration.bron_id and last[key] != index:
             later = registrations[last[key]][1]
-            outcome.replaced.setdefault(where, (registration.leerlingnummer, later))
+            outcome.replaced.setdefault(where, (registration.leerlingnummer, later, "bron_id"))
         else:
             kept.append(index)
             outcome.kept.add(where)

@@ -16,24 +16,37 @@ startkwalificatie; a pupil's BSN or onderwijsnummer may come from either file.
 Each row becomes one ``AFWEZIG`` registration of ``uren`` clock hours: a morning from 08:30, an
 afternoon from 13:00, a whole day from 08:30; categorie via ``[redencodes]`` (an unknown code warns
 ``W-REDENCODE``); bron_id ``dagverzuim:{leerlingnummer}:{datum}:{dagdeel}`` (the register's
-natural key, stable across exports); redencode and reden travel along for ``verzuim import``. A
-second row for the same pupil and date that overlaps an earlier one (the same dagdeel again, or D
-beside O or M) is refused with ``I-DUBBEL``; the first row is used.
+natural key, stable across exports); redencode and reden travel along for ``verzuim import``.
+Within one file, a second row for the same pupil and date that overlaps an earlier one (the same
+dagdeel again, or D beside O or M) is refused with ``I-DUBBEL``; the first row is used.
 
-**F6 for PO: a morning or afternoon alone is never a whole absent day** (issue 5). The day
-register is complete per day: a pupil with no row for a dagdeel was at school then (a schooldag
-without any row is a day of presence already, F7). So for a date on which a pupil has a row for
-one half only (``O`` without ``M``, or ``M`` without ``O``; any row naming that pupil, date and
-dagdeel, even one refused for its hours, counts as a row), the adapter adds an ``AANWEZIG``
+**Several files: the latest file's day wins** (issue 5). The files are taken in the order given
+(``--registrations`` on the command line, the FILE arguments of ``verzuim import``; a drop folder
+of ``verzuim sync`` by file name), older to newer. A later export that corrects a day (``D``
+where an earlier file had ``O``, or ``O`` where it had ``D``) replaces it: per pupil and date, the
+rows of the latest file with an accepted row for that pupil-date count, and every row of earlier
+files for that pupil-date is left out. A left-out row is not lost from view: it stays accepted,
+is counted as *dubbel* (``ReadStats.duplicates``) and is named with warning ``W-DUBBEL`` (field
+``datum``, the later file and row), as ``adapters.base.assemble`` does for a repeated bron_id
+(F1: the later row wins). A later file whose rows for that day were all refused replaces
+nothing (its rejections ask for a fix; the earlier rows still count). A day a later file does not
+mention keeps the earlier file's rows.
+
+**F6 for PO: a morning or afternoon alone is never a whole absent day** (issue 5). The day register
+is complete per day: a pupil with no row for a dagdeel was at school then (a schooldag without any
+row is a day of presence already, F7). So for a date on which a pupil has a row for one half only
+(``O`` without ``M``, or ``M`` without ``O``; any row naming that pupil, date and dagdeel, even one
+refused for its hours, counts as a row; of several files only the rows of the file whose day
+counts, so the added half is decided after the replacement above), the adapter adds an ``AANWEZIG``
 registration for the other half (morning 08:30-12:00, afternoon 13:00-15:00; its length is not
-used: it counts nothing, it only shows presence), with bron_id ``dagverzuim:{leerlingnummer}:
-{datum}:{O|M}``, so a later export that does register that half replaces it. The rule book stays
-as it is: by F6 the day has presence, so it is not an afwezige dag and never part of a run (no
-LRV, no follow-ups), while its hours still count toward R-16U exactly as ``uren`` says. This holds
-with or without ``hele_dag_minuten``; a school may still set it (e.g. ``300``) so that a day with
-both halves registered but only a few hours counted is not an afwezige dag either. The added
-registrations belong to the row they complete: they are not rows read, and ``verzuim import``
-writes them out as ``AANWEZIG`` lines. PO counts clock hours (F3).
+used: it counts nothing, it only shows presence), with bron_id
+``dagverzuim:{leerlingnummer}:{datum}:{O|M}``, so a later export that does register that half
+replaces it. The rule book stays as it is: by F6 the day has presence, so it is not an afwezige dag
+and never part of a run (no LRV, no follow-ups), while its hours still count toward R-16U exactly
+as ``uren`` says. This holds with or without ``hele_dag_minuten``; a school may still set it (e.g.
+``300``) so that a day with both halves registered but only a few hours counted is not an afwezige
+dag either. The added registrations belong to the row they complete: they are not rows read, and
+``verzuim import`` writes them out as ``AANWEZIG`` lines. PO counts clock hours (F3).
 
 Every bad row becomes a rejection (file, line, field, rule) and the other rows go on:
 ``I-VELDEN``, ``I-TEKENSET``/``I-TEKEN``, ``I-VERPLICHT``/``I-FORMAAT`` (missing or malformed
@@ -105,18 +118,31 @@ class _RowError(Exception):
         self.rule, self.veld, self.reason = rule, veld, reason
 
 
+_Day = tuple[str, dt.date]  # pupil and date
+_FileDay = tuple[str, dt.date, int]  # pupil, date and the index of the file
+
+
 @dataclass(slots=True)
 class _State:
     """What the reading of all files gathers."""
 
     output: AdapterOutput = field(default_factory=AdapterOutput)
     identities: dict[str, tuple[str, str, Where]] = field(default_factory=dict)
-    # -> the first row that took the half: file and line
+    file: int = 0  # the index of the file being read
+    # of the file being read (I-DUBBEL is per file): the first row that took the half
     halves: dict[tuple[str, dt.date, str], Where] = field(default_factory=dict)
-    # per pupil and date: the halves any row names (even a refused one), and the first accepted
-    # row, for the presence of the other half (F6)
-    named: dict[tuple[str, dt.date], set[str]] = field(default_factory=dict)
-    first_row: dict[tuple[str, dt.date], Where] = field(default_factory=dict)
+    # per accepted row, beside ``output.registrations`` until ``_latest_days``: its file's index
+    # and (redencode, reden)
+    files: list[int] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)
+    # per pupil and date: the latest file with an accepted row (its rows count); ``replacing``
+    # once a pupil-date has accepted rows in two files
+    latest: dict[_Day, int] = field(default_factory=dict)
+    replacing: bool = False
+    # per pupil, date and file: the halves any row names (even a refused one), and the first
+    # accepted row, for the presence of the other half (F6)
+    named: dict[_FileDay, set[str]] = field(default_factory=dict)
+    first_row: dict[_FileDay, Where] = field(default_factory=dict)
 
 
 def is_dagverzuim_file(path: Path) -> bool:
@@ -144,7 +170,7 @@ class DagverzuimAdapter:
         """Read every file; bad rows become rejections, the good ones go on."""
         state = _State()
         students: StudentsRead | None = None
-        for path in paths:
+        for index, path in enumerate(paths):  # in the order given: older to newer files
             if path.stat().st_size == 0:
                 state.output.rejections.append(empty_file(path.name))
                 state.output.stats.append(ReadStats(path.name, "utf-8"))
@@ -153,7 +179,9 @@ class DagverzuimAdapter:
                 state.output.rejections.extend(students.rejections)
                 state.output.stats.append(students.stats)
             else:
+                state.file, state.halves = index, {}
                 _read_file(path, school, state)
+        _latest_days(state)
         state.output.registrations.extend(_other_halves(state))
         state.output.students.extend(students_with_identity(students, state.identities))
         return state.output
@@ -162,12 +190,36 @@ class DagverzuimAdapter:
 PRESENCE = {"O": (8 * 60 + 30, 12 * 60), "M": (13 * 60, 15 * 60)}  # the added AANWEZIG half
 
 
+def _latest_days(state: _State) -> None:
+    """The registrations that count: per pupil and date those of the latest file with an
+    accepted row for it; the rows of earlier files for that pupil-date go to ``replaced_days``
+    (``assemble`` counts them as duplicates with W-DUBBEL naming the later file's first row: F1,
+    the later wins). See "Several files" in the module docstring."""
+    output = state.output
+    if not state.replacing:  # every pupil-date from one file only: every row counts
+        bron_ids = [registration.bron_id for registration, _ in output.registrations]
+        output.texts.update(zip(bron_ids, state.texts, strict=True))
+        return
+    rows, output.registrations = output.registrations, []
+    for (registration, where), file, texts in zip(rows, state.files, state.texts, strict=True):
+        day = (registration.leerlingnummer, registration.datum)
+        latest = state.latest[day]
+        if file == latest:
+            output.registrations.append((registration, where))
+            output.texts[registration.bron_id] = texts
+        else:
+            later = state.first_row[(*day, latest)]
+            output.replaced_days.append((registration.leerlingnummer, where, later))
+
+
 def _other_halves(state: _State) -> list[tuple[Registration, Where]]:
     """An ``AANWEZIG`` registration for the half without a row of each pupil-date that has a row
-    for one half only (see "F6 for PO" in the module docstring)."""
+    for one half only (see "F6 for PO" in the module docstring), from the rows of the file whose
+    day counts (``_latest_days``) only."""
     added: list[tuple[Registration, Where]] = []
-    for (pupil, datum), where in state.first_row.items():
-        named = state.named[(pupil, datum)]
+    for (pupil, datum), file in state.latest.items():
+        where = state.first_row[(pupil, datum, file)]
+        named = state.named[(pupil, datum, file)]
         for half in ("O", "M"):
             if half in named:
                 continue
@@ -244,11 +296,13 @@ def _parse_line(
         return Rejection(bad.rule, bad.reason, source, line.number, bad.veld, pupil or None)
     where = Where(source, line.number)
     state.output.registrations.append((registration, where))
-    state.first_row.setdefault((pupil, registration.datum), where)
-    state.output.texts[registration.bron_id] = (
-        values.get("redencode", ""),
-        values.get("reden", ""),
-    )
+    state.files.append(state.file)
+    state.texts.append((values.get("redencode", ""), values.get("reden", "")))
+    state.first_row.setdefault((pupil, registration.datum, state.file), where)
+    day = (pupil, registration.datum)
+    if state.latest.setdefault(day, state.file) != state.file:  # an earlier file had this day
+        state.latest[day] = state.file
+        state.replacing = True
     identity = (values.get("bsn", ""), values.get("onderwijsnummer", ""))
     if any(identity) and pupil not in state.identities:
         state.identities[pupil] = (*identity, where)
@@ -284,7 +338,7 @@ def _registration(
             f"{quoted(values['dagdeel'], 10)} is geen dagdeel (O ochtend, M middag, D hele dag)",
         )
     pupil = values["leerlingnummer"]
-    state.named.setdefault((pupil, datum), set()).update(_DAGDELEN[dagdeel])
+    state.named.setdefault((pupil, datum, state.file), set()).update(_DAGDELEN[dagdeel])
     minutes = _minutes(values["uren"])
     begin = STARTS[dagdeel]
     if minutes < 1:

@@ -109,12 +109,20 @@ def strict_date(value: pl.Expr) -> pl.Expr:
     )
 
 
-def duplicate_reason(pad: str, later: str, count: int) -> str:
+def duplicate_reason(pad: str, later: str, count: int, veld: str = "bron_id") -> str:
     """The text of W-DUBBEL (``adapters.base.assemble`` and the canonical reader): ``pad`` the
     JSON path of the row counted once ('' for a CSV line), ``later`` the place of the row that
     replaced it, ``count`` the rows of this file so replaced. Names no bron_id value: places only.
+    ``veld`` ``datum``: a day register's later file gave the same pupil and date again, and its
+    rows replace this file's rows for that day (dagverzuim).
     """
     prefix = f"{pad}: " if pad else ""
+    if veld == "datum":
+        more = f"; {count} regels van dit bestand zo vervangen" if count > 1 else ""
+        return (
+            f"{prefix}een later bestand geeft dezelfde leerling en datum opnieuw ({later}); "
+            f"voor die dag telt dat latere bestand, deze regel niet{more}"
+        )
     more = f"; {count} regels van dit bestand zo één keer geteld" if count > 1 else ""
     return (
         f"{prefix}dezelfde bron_id van dezelfde leerling staat later nog eens in de invoer "

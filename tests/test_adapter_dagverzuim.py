@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from builders import school
@@ -369,3 +370,217 @@ def test_windows_1252_file_is_read_with_a_warning(tmp_path: Path) -> None:
     output = read_checked(po(), files(tmp_path, data))
     assert len(registrations(output)) == 1
     assert [w.regel for w in output.warnings] == ["W-TEKENSET"]
+
+
+# -- (4) several files: the latest file's day wins (issue 5) ------------------------------------
+
+
+def two_registers(tmp_path: Path, earlier: str, later: str) -> list[Path]:
+    """``leerlingen.csv``, then ``dagverzuim-1.csv`` (older) and ``dagverzuim-2.csv`` (newer),
+    in the order the adapter is given them."""
+    (tmp_path / "leerlingen.csv").write_text(STUDENTS, encoding="utf-8")
+    paths = [tmp_path / "leerlingen.csv"]
+    for name, rows in (("dagverzuim-1.csv", earlier), ("dagverzuim-2.csv", later)):
+        (tmp_path / name).write_text(HEADER + rows, encoding="utf-8")
+        paths.append(tmp_path / name)
+    return paths
+
+
+def counted(output: AdapterOutput) -> list[tuple[str, str, int | None]]:
+    """The registrations that count, by bron_id with their file and line (AANWEZIG included)."""
+    return [(r.bron_id, where.bestand, where.regelnummer) for r, where in output.registrations]
+
+
+def file_stats(export: CanonicalExport) -> dict[str, tuple[int, int, int, int]]:
+    """Per register file: read, accepted, rejected, of which duplicates."""
+    return {
+        s.bestand: (s.read, s.accepted, s.rejected, s.duplicates)
+        for s in export.stats
+        if s.bestand.startswith("dagverzuim")
+    }
+
+
+MON = "2024-09-02"
+BRON = "dagverzuim:231045:2024-09-02"
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "expected", "added"),
+    [
+        # O -> D: the whole day replaces the morning and the presence added for the afternoon
+        (row(MON, "O", "3"), row(MON, "D", "6"), [(f"{BRON}:D", "dagverzuim-2.csv", 2)], []),
+        # D -> O: the morning replaces the whole day; the afternoon is now presence, added for
+        # the later file's row (F6, decided after the replacement)
+        (row(MON, "D", "6"), row(MON, "O", "3"),
+         [(f"{BRON}:O", "dagverzuim-2.csv", 2), (f"{BRON}:M", "dagverzuim-2.csv", 2)],
+         [("231045", D(2024, 9, 2), dt.time(13, 0), 2)]),
+        # D -> O + M: two rows of the later file replace one of the earlier; no presence
+        (row(MON, "D", "6"), row(MON, "O", "3") + row(MON, "M", "2"),
+         [(f"{BRON}:O", "dagverzuim-2.csv", 2), (f"{BRON}:M", "dagverzuim-2.csv", 3)], []),
+        # O + M -> D: both halves of the earlier file are replaced
+        (row(MON, "O", "3") + row(MON, "M", "2"), row(MON, "D", "6"),
+         [(f"{BRON}:D", "dagverzuim-2.csv", 2)], []),
+    ],
+    ids=["O-to-D", "D-to-O", "D-to-O+M", "O+M-to-D"],
+)  # fmt: skip
+def test_a_later_file_replaces_the_day_of_an_earlier_one(
+    tmp_path: Path,
+    earlier: str,
+    later: str,
+    expected: list[tuple[str, str, int | None]],
+    added: list[tuple[str, dt.date, dt.time, int | None]],
+) -> None:
+    output = read_checked(po(None), two_registers(tmp_path, earlier, later))
+    assert output.rejections == []  # no I-DUBBEL across files
+    assert counted(output) == expected
+    assert presence(output) == added  # (the file of the row it belongs to is in ``counted``)
+    export = assemble(output)
+    replaced = earlier.count("\n")
+    assert file_stats(export) == {
+        "dagverzuim-1.csv": (replaced, replaced, 0, replaced),
+        "dagverzuim-2.csv": (later.count("\n"), later.count("\n"), 0, 0),
+    }
+    (warning,) = [w for w in export.warnings if w.regel == "W-DUBBEL"]
+    assert (warning.bestand, warning.regelnummer, warning.veld, warning.leerlingnummer) == (
+        "dagverzuim-1.csv", 2, "datum", "231045",
+    )  # fmt: skip
+    assert "dagverzuim-2.csv regel 2" in warning.reden
+    assert export.registrations.height == len(expected)
+
+
+def test_a_day_the_later_file_does_not_mention_keeps_the_earlier_rows(tmp_path: Path) -> None:
+    """The later file corrects Monday only: Tuesday's whole day and Wednesday's morning (with its
+    added afternoon of presence) stay as the earlier file gave them; F6 is decided per day from
+    the rows that count."""
+    earlier = row(MON, "O", "3") + row("2024-09-03", "D", "5,5") + row("2024-09-04", "O", "3")
+    output = read_checked(po(None), two_registers(tmp_path, earlier, row(MON, "D", "6")))
+    assert output.rejections == []
+    assert counted(output) == [
+        ("dagverzuim:231045:2024-09-03:D", "dagverzuim-1.csv", 3),
+        ("dagverzuim:231045:2024-09-04:O", "dagverzuim-1.csv", 4),
+        (f"{BRON}:D", "dagverzuim-2.csv", 2),
+        ("dagverzuim:231045:2024-09-04:M", "dagverzuim-1.csv", 4),
+    ]
+    assert afwezige_dagen(po(None), output) == {
+        D(2024, 9, 2): True, D(2024, 9, 3): True, D(2024, 9, 4): False,
+    }  # fmt: skip
+    assert file_stats(assemble(output))["dagverzuim-1.csv"] == (3, 3, 0, 1)
+
+
+def test_rows_of_other_pupils_and_days_in_the_later_file_replace_only_their_own_day(
+    tmp_path: Path,
+) -> None:
+    """Replacement is per pupil and date: a later row of another pupil on the same date, or of
+    the same pupil on another date, replaces nothing."""
+    students = STUDENTS + "231046;;100000004;2016-06-01;N\n"
+    other = "99XX;00;231046;;;2024-09-02;D;6;;;N;;\n"
+    paths = two_registers(tmp_path, row(MON, "O", "3"), other + row("2024-09-03", "M", "2"))
+    paths[0].write_text(students, encoding="utf-8")
+    output = read_checked(po(None), paths)
+    export = assemble(output)
+    assert [w.regel for w in export.warnings] == []
+    assert file_stats(export)["dagverzuim-1.csv"] == (1, 1, 0, 0)
+    assert sorted(b for b, _, _ in counted(output)) == [
+        f"{BRON}:M", f"{BRON}:O", "dagverzuim:231045:2024-09-03:M",
+        "dagverzuim:231045:2024-09-03:O", "dagverzuim:231046:2024-09-02:D",
+    ]  # fmt: skip
+
+
+def test_overlap_inside_one_file_is_still_i_dubbel_when_it_replaces_an_earlier_file(
+    tmp_path: Path,
+) -> None:
+    """I-DUBBEL stays per file: the later file's second row for Monday overlaps its first and is
+    refused (naming that file and line); its first row replaces the earlier file's day. The
+    refused whole-day row still names the afternoon, so no presence is added for it."""
+    later = row(MON, "O", "3") + row(MON, "D", "6")
+    output = read_checked(po(None), two_registers(tmp_path, row(MON, "D", "6"), later))
+    assert [(r.regel, r.bestand, r.regelnummer, r.veld) for r in output.rejections] == [
+        ("I-DUBBEL", "dagverzuim-2.csv", 3, "dagdeel")
+    ]
+    assert "dagverzuim-2.csv regel 2" in output.rejections[0].reden
+    assert counted(output) == [(f"{BRON}:O", "dagverzuim-2.csv", 2)]
+    assert file_stats(assemble(output)) == {
+        "dagverzuim-1.csv": (1, 1, 0, 1),
+        "dagverzuim-2.csv": (2, 1, 1, 0),
+    }
+
+
+def test_a_later_file_whose_row_for_the_day_is_refused_replaces_nothing(tmp_path: Path) -> None:
+    """The later row is refused for its hours (F1): the earlier whole day still counts, and the
+    rejection asks for a fix."""
+    output = read_checked(po(None), two_registers(tmp_path, row(MON, "D", "6"), row(MON, "O", "0")))
+    assert [(r.regel, r.bestand, r.regelnummer) for r in output.rejections] == [
+        ("F1", "dagverzuim-2.csv", 2)
+    ]
+    assert counted(output) == [(f"{BRON}:D", "dagverzuim-1.csv", 2)]
+    assert [w.regel for w in assemble(output).warnings] == []
+
+
+def test_the_reason_of_a_replaced_row_does_not_travel_to_the_day_that_replaced_it(
+    tmp_path: Path,
+) -> None:
+    """``verzuim import``: the earlier morning had redencode VZV; the later file has the
+    afternoon only, so the morning is now added presence, written without the old reason."""
+    school_file = tmp_path / "school.toml"
+    school_file.write_text(PO_SCHOOL, encoding="utf-8")
+    paths = two_registers(tmp_path, row(MON, "O", "3", code="VZV"), row(MON, "M", "2"))
+    out = tmp_path / "canoniek"
+    result = RUNNER.invoke(
+        app,
+        ["import", "--adapter", "dagverzuim", "--school", str(school_file), "--out", str(out),
+         str(paths[1]), str(paths[2]), "--students", str(paths[0])],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    lines = (out / "lesregistraties.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(";")
+    rows = [dict(zip(header, line.split(";"), strict=True)) for line in lines[1:]]
+    assert [(r["begintijd"], r["status"], r["redencode"], r["bron_id"]) for r in rows] == [
+        ("13:00", "AFWEZIG", "", f"{BRON}:M"),
+        ("08:30", "AANWEZIG", "", f"{BRON}:O"),
+    ]
+    assert (
+        "dagverzuim-1.csv (utf-8): 1 gelezen = 1 geaccepteerd + 0 afgewezen + 0 van afgewezen "
+        "leerlingen; waarvan 1 dubbel (één keer geteld)"
+    ) in result.stdout
+    assert "[W-DUBBEL] dagverzuim-1.csv regel 2: een later bestand geeft dezelfde leerling" in (
+        result.stdout
+    )
+
+
+def test_a_correcting_second_file_through_the_cli_gives_the_melding(tmp_path: Path) -> None:
+    """``verzuim precheck --registrations`` twice, older file first: Monday was a morning of 3
+    hours (3 + 5,5 + 6 = 14,5: no 16 hours) and is corrected to a whole day of 6 (17,5: V3 over
+    three whole days). The replaced row is counted as waarvan_dubbel, with W-DUBBEL. Given in the
+    other order, the morning is the newer word on Monday: no melding."""
+    school_file = tmp_path / "school.toml"
+    school_file.write_text(PO_SCHOOL, encoding="utf-8")
+    earlier = row(MON, "O", "3") + row("2024-09-03", "D", "5,5") + row("2024-09-04", "D", "6")
+    students, first, second = two_registers(tmp_path, earlier, row(MON, "D", "6"))
+
+    def precheck_json(*registers: Path) -> dict[str, Any]:
+        arguments = ["precheck", "--adapter", "dagverzuim", "--school", str(school_file),
+                     "--students", str(students), "--format", "json"]  # fmt: skip
+        for path in registers:
+            arguments += ["--registrations", str(path)]
+        result = RUNNER.invoke(app, arguments)
+        assert result.exit_code == 0, result.stderr
+        document: dict[str, Any] = json.loads(result.stdout)
+        return document
+
+    document = precheck_json(first, second)
+    assert [
+        (m["code"], m["begindatum"], m["einddatum"], m["uren"], [d["hele_dag"] for d in m["dagen"]])
+        for m in document["meldingen"]
+    ] == [("V3", "2024-09-02", "2024-09-04", 17.5, [True, True, True])]
+    assert document["afwijzingen"] == []
+    stats = {s["bestand"]: (s["gelezen"], s["geaccepteerd"], s["afgewezen"], s["waarvan_dubbel"])
+             for s in document["bestanden"]}  # fmt: skip
+    assert stats["dagverzuim-1.csv"] == (3, 3, 0, 1)
+    assert stats["dagverzuim-2.csv"] == (1, 1, 0, 0)
+    assert [(w["regel"], w["bestand"], w["regelnummer"], w["veld"])
+            for w in document["waarschuwingen"]] == [
+        ("W-DUBBEL", "dagverzuim-1.csv", 2, "datum")
+    ]  # fmt: skip
+
+    reversed_order = precheck_json(second, first)
+    assert reversed_order["meldingen"] == []

@@ -6,6 +6,7 @@ second sync off a school."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import threading
@@ -140,6 +141,59 @@ def test_a_later_export_closes_an_open_lrv_with_r_einde(
     assert any(m["einddatum"] == "2024-12-20" for m in lrv)
     third = run_sync(fixture.settings(), utc_now)
     assert school(third, "99XX")["nieuw_in_outbox"] == 0
+
+
+def stored_day(fixture: SyncFixture, pupil: str, datum: str) -> list[tuple[str, str, str]]:
+    """The stored registrations of a pupil-date of the PO school: begin, end and status."""
+    (folder,) = (fixture.root / "data").glob(f"{PO_BRIN}-*")
+    path = sync_data.SchoolData(folder).registrations_path()
+    assert path is not None
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    return [
+        (row["begintijd"], row["eindtijd"], row["status"])
+        for row in rows
+        if (row["leerlingnummer"], row["datum"]) == (pupil, datum)
+    ]
+
+
+def test_a_later_day_register_export_replaces_the_stored_day_it_corrects(
+    tmp_path: Path, pki: PkiFiles
+) -> None:
+    """Across runs (issue 5): a day stored from one dagverzuim export is replaced whole by a
+    later export that gives the same pupil and date again (O -> D, then D -> O), instead of
+    being stored beside it (a morning plus a whole day plus presence, counted twice). Days the
+    later export does not mention stay. DUO is not needed: only what is stored and proposed."""
+    fixture = make_sync_fixture(tmp_path / "w", pki, closed_endpoint())
+    morning = "98YY;00;500001;;;2024-09-02;O;3;;;N;;groep 3\n"
+    rest = (
+        "98YY;00;500001;;;2024-09-03;D;5,5;;;N;;groep 3\n"
+        "98YY;00;500001;;;2024-09-04;D;6;;;N;;groep 3\n"
+        "98YY;00;500002;;;2024-09-02;D;6;Z;ziek;J;;groep 4\n"
+    )
+    fixture.drop_po(morning + rest)
+    first = school(run_sync(fixture.settings(), utc_now), PO_BRIN)
+    assert first["status"] == "ok" and first["voorgesteld"] == 0  # 3 + 5,5 + 6: no 16 hours
+    assert stored_day(fixture, "500001", "2024-09-02") == [
+        ("08:30", "11:30", "AFWEZIG"), ("13:00", "15:00", "AANWEZIG"),
+    ]  # fmt: skip
+
+    fixture.drop_po("98YY;00;500001;;;2024-09-02;D;6;;;N;;groep 3\n")  # Monday: a whole day
+    second = school(run_sync(fixture.settings(), utc_now), PO_BRIN)
+    assert second["status"] == "ok"
+    assert stored_day(fixture, "500001", "2024-09-02") == [("08:30", "14:30", "AFWEZIG")]
+    assert stored_day(fixture, "500001", "2024-09-03") == [("08:30", "14:00", "AFWEZIG")]
+    assert stored_day(fixture, "500002", "2024-09-02") == [("08:30", "14:30", "AFWEZIG")]
+    assert second["regels"] == {"R-16U": {"voorgesteld": 1, "nieuw": 1}}  # 6 + 5,5 + 6
+    assert second["registraties"] == 4  # the morning and its presence gave way to the day
+
+    fixture.drop_po(morning)  # and back: Monday was a morning after all
+    third = school(run_sync(fixture.settings(), utc_now), PO_BRIN)
+    assert third["status"] == "ok"
+    assert stored_day(fixture, "500001", "2024-09-02") == [
+        ("08:30", "11:30", "AFWEZIG"), ("13:00", "15:00", "AANWEZIG"),
+    ]  # fmt: skip
+    assert third["registraties"] == first["registraties"] == 5  # with the stored presence
 
 
 def test_bad_rows_and_an_unreadable_batch_do_not_stop_the_run(

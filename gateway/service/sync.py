@@ -361,6 +361,7 @@ def _import(
     now = clock()
     today = now.astimezone(AMSTERDAM).date()
     exports: list[CanonicalExport] = []
+    adapters: list[str] = []
     to_move: list[tuple[Path, list[Path]]] = []
     rejections: list[Rejection] = []
     for source in sources:
@@ -390,6 +391,7 @@ def _import(
             log.error("batch niet leesbaar", brin=school.brin, error=str(exc))
             continue
         exports.append(export)
+        adapters.append(chosen)
         rejections.extend(export.rejections)
         for stats in export.stats:
             result.bestanden.append(
@@ -409,7 +411,7 @@ def _import(
             to_move.append((source.drop, files))
     _add_rejections(result, rejections)
     if exports:
-        merged = data.merge(school, exports, run_id, today)
+        merged = data.merge(school, exports, run_id, today, adapters)
         result.registraties_nieuw_gelezen = merged.registrations_in
         log.info(
             "gegevens opgeslagen", brin=school.brin, registraties=merged.registrations_after,

@@ -16,8 +16,11 @@ needs the whole period, not only the newest file. Each import writes a new gener
 ``HUIDIG`` with an atomic rename, so a sync killed at any moment leaves either the old or the new
 data, never half of it. Merging: a pupil of a later import replaces the earlier one; a
 registration with the same pupil, date, begin and end as an earlier one replaces it (F1: the
-later row wins), so importing the same file twice changes nothing. The current and the previous
-generation are kept.
+later row wins), so importing the same file twice changes nothing. A day register replaces whole
+days (``dagverzuim``, whose register is complete per day, issue 5): the registrations of an export
+read by such an adapter replace every earlier registration (stored or of an earlier source of the
+same run) of the same pupil and date, so a day corrected from ``O`` to ``D`` (or back) in a later
+export is not stored twice. The current and the previous generation are kept.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ _SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
 _KEY = ["leerlingnummer", "datum", "begin", "eind"]  # F1: identical rows count once
 #: Adapters that read a canonical leerlingen.csv beside their own files.
 _NEEDS_STUDENT_CSV = {"somtoday", "eduarte", "dagverzuim"}
+#: Adapters of a day register: an export's pupil-dates replace the stored ones (see the module).
+DAY_REGISTERS = {"dagverzuim"}
+_DAY = ["leerlingnummer", "datum"]
 
 
 # ----- drop folders -----------------------------------------------------------------------------
@@ -167,9 +173,16 @@ class SchoolData:
         return folder / REGISTRATIONS if folder else None
 
     def merge(
-        self, school: SchoolConfig, exports: Sequence[CanonicalExport], run_id: str, today: dt.date
+        self,
+        school: SchoolConfig,
+        exports: Sequence[CanonicalExport],
+        run_id: str,
+        today: dt.date,
+        adapters: Sequence[str] = (),
     ) -> MergeStats:
-        """Merge ``exports`` (in order: later wins) into a new generation and switch to it."""
+        """Merge ``exports`` (in order: later wins) into a new generation and switch to it.
+        ``adapters`` names the adapter of each export: one in ``DAY_REGISTERS`` replaces whole
+        pupil-dates (see the module docstring)."""
         folder = self.current()
         students: dict[str, Student] = {}
         frames: list[pl.DataFrame] = []
@@ -180,9 +193,12 @@ class SchoolData:
         before_students = len(students)
         before_rows = frames[0].height if frames else 0
         incoming = 0
-        for export in exports:
+        for index, export in enumerate(exports):
             students.update(export.students)
-            frames.append(_plain(export.registrations))
+            frame = _plain(export.registrations)
+            if index < len(adapters) and adapters[index] in DAY_REGISTERS:
+                frames = _without_days_of(frames, frame)
+            frames.append(frame)
             incoming += export.registrations.height
         merged = _merge_frames(frames)
         target = self.root / "generaties" / run_id
@@ -207,6 +223,15 @@ class SchoolData:
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     """Registrations with string keys, so frames of several reads concatenate."""
     return frame.with_columns(pl.col("leerlingnummer").cast(pl.String))
+
+
+def _without_days_of(frames: list[pl.DataFrame], later: pl.DataFrame) -> list[pl.DataFrame]:
+    """``frames`` without the registrations of the pupil-dates that the later export of a day
+    register gives again (its rows replace those days whole: F1, the later wins)."""
+    if later.height == 0:
+        return frames
+    days = later.select(_DAY).unique()
+    return [frame.join(days, on=_DAY, how="anti") if frame.height else frame for frame in frames]
 
 
 def _merge_frames(frames: list[pl.DataFrame]) -> pl.DataFrame:
