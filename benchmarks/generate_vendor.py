@@ -62,7 +62,7 @@ from generate_export import (
 
 from gateway.sample.generate import make_bsn, make_onderwijsnummer
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 TERM_START = dt.date(2024, 8, 26)
 TERM_END = dt.date(2024, 12, 20)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -611,12 +611,17 @@ DAGVERZUIM_HEADER = (
     "geoorloofd;opmerking;groep\n"
 )
 DAGDEEL_START = {"O": 510, "M": 780, "D": 510}
+#: The half the dagverzuim adapter adds as AANWEZIG for a day with a row for one half only
+#: (``adapters.dagverzuim.PRESENCE``), so that the equivalent canonical file holds the same
+#: registrations as the adapter gives.
+DAGVERZUIM_PRESENCE = {"O": (510, 720), "M": (780, 900)}
 
 
 def _write_dagverzuim(
     out: Path, equivalent: Path, days: Sequence[dt.date], pupils: Sequence[Pupil]
 ) -> tuple[list[Path], int, int]:
-    """Absent lessons per day part: D for a whole day, else O and/or M with their hours."""
+    """Absent lessons per day part: D for a whole day, else O and/or M with their hours; the
+    equivalent canonical file also holds the AANWEZIG half the adapter adds (see there)."""
     canonical = _Canonical()
     lines = [DAGVERZUIM_HEADER]
     for n, pupil in enumerate(pupils):
@@ -637,6 +642,14 @@ def _write_dagverzuim(
                     (part, [(les, x) for les, x in absent if (les in MORNING) == morning])
                     for part, morning in (("O", True), ("M", False))
                 ]
+            named = {part for part, lessons in parts if lessons}
+            if len(named) == 1 and "D" not in named:  # the adapter adds presence (F6 for PO)
+                (other,) = {"O", "M"} - named
+                begin, end = DAGVERZUIM_PRESENCE[other]
+                canonical.add(
+                    pupil.number, date.isoformat(), None, begin, end, "AANWEZIG", "", "",
+                    f"{pupil.number}-{day:03d}-{other}", pupil.bsn,
+                )  # fmt: skip
             for part, lessons in parts:
                 if not lessons:
                     continue
