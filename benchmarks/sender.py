@@ -4,11 +4,13 @@ For each ``[duo] concurrency`` (default 1, 4 and 16) a fresh SQLite outbox gets 
 meldingen (a generated export, one R-16U melding per pupil, queued with ``queue_precheck``), and
 one ``send`` job (``verzuim send --once``: claim, send, mark, as the CLI does) is timed until the
 outbox is empty. The simulator runs in its own process (its own GIL, as in production where DUO is
-another machine), without faults, with ``--latency-ms`` (default 20) added to every request.
+another machine), without faults, with ``--latency-ms`` (default 20) as DUO's response time: every
+answer leaves that long after its request arrived, the simulator's own processing inside it.
 
 Printed next to each other, from the same run:
 
-- ideal: concurrency / latency, the rate if every request took exactly the added latency;
+- ideal: concurrency / latency, the rate if every request took exactly the latency (a sender
+  with no cost of its own);
 - raw client: the same number of fresh documents through ``DuoClient.send`` alone with the same
   concurrency (no store, no claims): the ceiling of the transport plus the simulator;
 - sender: the measured rate of the whole job, and sender / ideal (target: >= 70% at 16);

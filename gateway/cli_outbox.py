@@ -95,7 +95,9 @@ def simulator(
     seed: Annotated[int | None, typer.Option(help="zaad voor fouten en gemeente")] = None,
     page_size: int = 100,
     fail_rate: float = 0.0,
-    latency_ms: int = 0,
+    latency_ms: Annotated[
+        int, typer.Option(help="antwoordtijd van DUO in ms (verwerking valt erbinnen)")
+    ] = 0,
     timeout_rate: float = 0.0,
     timeout_seconds: float = 30.0,
     drop_after_commit_rate: float = 0.0,
