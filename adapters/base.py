@@ -14,7 +14,11 @@ data came from:
   with the same ``bron_id`` the later one in the input counts (as F1 lets the later identical row
   win). A row left without a registration of its own this way stays accepted, is counted as
   ``duplicates`` and reported, per file, with warning ``W-DUBBEL`` naming the first such row and
-  the row that replaced it;
+  the row that replaced it. An ignored row that carries a ``bron_id``
+  (``AdapterOutput.ignored_bron_ids``: Magister's Verantwoordingtype 7/8 with its ``Id``) is a
+  version of that ``bron_id`` too, and the later version wins whatever it is: an absence the
+  school later re-classified as homework no longer counts (a duplicate, W-DUBBEL), the later
+  homework row stays ``ignored``; an ignored row that a later absence replaces is a duplicate;
 - a day register replaces whole days (dagverzuim, issue 5): the rows of an earlier file for a
   pupil and date that a later file gives again (``AdapterOutput.replaced_days``, decided by the
   adapter) stay accepted, are counted as ``duplicates`` and are reported in the same way, with a
@@ -72,7 +76,10 @@ class AdapterOutput:
     holds per ``bron_id`` the reason code and reason text of the source, for ``verzuim import``.
     ``replaced_days`` are accepted rows whose registration the adapter left out because a later
     file gives the same pupil and date again (pupil, the row, the later file's row): ``assemble``
-    counts them as duplicates with W-DUBBEL, as a repeated ``bron_id``.
+    counts them as duplicates with W-DUBBEL, as a repeated ``bron_id``. ``ignored_bron_ids`` are
+    ignored rows of ``other_rows`` that carry a ``bron_id`` (pupil, the row, the bron_id, and its
+    place in input order: the number of ``registrations`` read before it): they take part in
+    "the later ``bron_id`` wins" (F1, W-DUBBEL) like registrations do.
     """
 
     students: list[tuple[Student, Where]] = field(default_factory=list)
@@ -83,6 +90,7 @@ class AdapterOutput:
     other_rows: list[tuple[str, Where, bool]] = field(default_factory=list)
     texts: dict[str, tuple[str, str]] = field(default_factory=dict)
     replaced_days: list[tuple[str, Where, Where]] = field(default_factory=list)
+    ignored_bron_ids: list[tuple[str, Where, str, int]] = field(default_factory=list)
 
 
 class Adapter(Protocol):
@@ -101,8 +109,9 @@ class Adapter(Protocol):
 
 def assemble(output: AdapterOutput, not_after: dt.date | None = None) -> CanonicalExport:
     """The adapter's records as a ``CanonicalExport``: V01 and I-LEERLING per pupil, I-TOEKOMST
-    and F1 per registration, the later of two registrations with the same ``bron_id`` and the
-    days a later file replaced (W-DUBBEL), and the row accounting (see the module docstring)."""
+    and F1 per registration, the later of two versions (registrations or ignored rows) with the
+    same ``bron_id`` and the days a later file replaced (W-DUBBEL), and the row accounting (see
+    the module docstring)."""
     rejections = list(output.rejections)
     students: dict[str, Student] = {}
     for student, where in output.students:
@@ -141,7 +150,8 @@ def assemble(output: AdapterOutput, not_after: dt.date | None = None) -> Canonic
     for pupil, where, later in output.replaced_days:
         if not lost(pupil, where):
             outcome.replaced.setdefault(where, (pupil, later, "datum"))
-    kept = _latest_per_bron_id(output.registrations, valid, outcome)
+    versions = [row for row in output.ignored_bron_ids if row[1] in outcome.ignored]
+    kept = _latest_per_bron_id(output.registrations, valid, outcome, versions)
     rejections.extend(outcome.rejections())
     for pupil, where in sorted(unknown.items(), key=lambda item: item[0]):
         rejections.append(
@@ -252,27 +262,50 @@ def _refusal(registration: Registration, not_after: dt.date | None) -> tuple[str
 
 
 def _latest_per_bron_id(
-    registrations: Sequence[tuple[Registration, Where]], valid: list[int], outcome: _Outcomes
+    registrations: Sequence[tuple[Registration, Where]],
+    valid: list[int],
+    outcome: _Outcomes,
+    ignored: Sequence[tuple[str, Where, str, int]] = (),
 ) -> list[int]:
-    """The valid registrations that count: of those of one pupil with the same non-empty
-    ``bron_id`` the later one (issue 5: "the same bron_id imported twice counts once"; the
-    later wins as in F1); the earlier ones are reported with W-DUBBEL. The canonical reader does
-    the same over its frame (``adapters.canonical._latest_per_bron_id``)."""
+    """The valid registrations that count: of the versions of one pupil with the same non-empty
+    ``bron_id`` the later one in input order (issue 5: "the same bron_id imported twice counts
+    once"; the later wins as in F1); the earlier ones are reported with W-DUBBEL. ``ignored``
+    rows (pupil, row, bron_id, number of registrations before it; in input order) are versions
+    too, whatever they are: a later ignored row replaces an earlier registration (Magister: an
+    absence re-classified as homework), a later registration an earlier ignored row. The
+    canonical reader does the same over its frame (``adapters.canonical._latest_per_bron_id``)."""
     last: dict[tuple[str, str], int] = {}
     for index in valid:
         registration = registrations[index][0]
         if registration.bron_id:
             last[(registration.leerlingnummer, registration.bron_id)] = index
+    # an ignored row lies before registration ``before``: it is the latest version of its bron_id
+    # when no registration of that bron_id comes at or after that place (of two, the later row);
+    # then no registration of it counts (``last`` -1)
+    latest_ignored: dict[tuple[str, str], Where] = {}
+    for pupil, where, bron_id, before in ignored:
+        if last.get((pupil, bron_id), -1) < before:
+            latest_ignored[(pupil, bron_id)] = where
+    last.update(dict.fromkeys(latest_ignored, -1))
+
+    def latest(key: tuple[str, str]) -> Where:
+        return latest_ignored[key] if last[key] < 0 else registrations[last[key]][1]
+
     kept: list[int] = []
     for index in valid:
         registration, where = registrations[index]
         key = (registration.leerlingnummer, registration.bron_id)
         if registration.bron_id and last[key] != index:
-            later = registrations[last[key]][1]
-            outcome.replaced.setdefault(where, (registration.leerlingnummer, later, "bron_id"))
+            outcome.replaced.setdefault(
+                where, (registration.leerlingnummer, latest(key), "bron_id")
+            )
         else:
             kept.append(index)
             outcome.kept.add(where)
+    for pupil, where, bron_id, _ in ignored:
+        later = latest((pupil, bron_id))
+        if later != where:
+            outcome.replaced.setdefault(where, (pupil, later, "bron_id"))
     return kept
 
 

@@ -49,7 +49,11 @@ Decisions (documented here and in the tests):
 - Accounting: the unit is the absence item. ``ReadStats`` per JSON file has read = accepted +
   rejected; a file rejected as a whole counts 0 items read. The student export counts its rows.
   ``bron_id`` is ``magister:{Id}``; an item whose ``Id`` comes again later for the same pupil is
-  replaced by the later one (``assemble``: W-DUBBEL, counted as ``duplicates``). ``Code`` and
+  replaced by the later one (``assemble``: F1-style "the later wins", W-DUBBEL, counted as
+  ``duplicates``), whatever the types: an absence whose ``Id`` comes again later as type 7/8
+  (the school re-classified it as homework) no longer counts, and the 7/8 row stays ``ignored``;
+  a 7/8 item whose ``Id`` comes again later as an absence is the duplicate and the absence
+  counts. Input order is the files in the order given, the items in file order. ``Code`` and
   ``Omschrijving`` travel along as redencode and reden for ``verzuim import``.
 - An empty file (0 bytes), JSON or student export, and a student export with only its header
   are refused as ``I-LEEG`` and the other files are read.
@@ -427,6 +431,9 @@ def _envelope(
             continue
         if registration is None:
             output.other_rows.append((stamnr, where, True))  # Verantwoordingtype 7/8: ignored
+            bron_id = _ignored_bron_id(item)
+            if bron_id:  # a version of its Id: the later version wins (``assemble``, W-DUBBEL)
+                output.ignored_bron_ids.append((stamnr, where, bron_id, len(output.registrations)))
         else:
             output.registrations.append((registration, where))
             output.texts[registration.bron_id] = (_text(item, "Code"), _text(item, "Omschrijving"))
@@ -536,6 +543,16 @@ def _item(
         lesuur=lesuur or None,
         bron_id=f"magister:{ident}",
     )
+
+
+def _ignored_bron_id(item: object) -> str:
+    """The ``bron_id`` of a type 7/8 item (``magister:{Id}``; '' without an integer ``Id``, which
+    such an item need not have): the later version of an Id wins whatever its type (F1,
+    W-DUBBEL in ``assemble``), so an absence re-classified as homework no longer counts."""
+    ident = item.get("Id") if isinstance(item, dict) else None
+    if not isinstance(ident, int) or isinstance(ident, bool):
+        return ""
+    return f"magister:{ident}"
 
 
 def _text(item: object, veld: str) -> str:

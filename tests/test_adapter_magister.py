@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 from builders import school, summary
+from typer.testing import CliRunner
 
 from adapters.base import AdapterOutput, assemble
 from adapters.canonical import CanonicalExport
 from adapters.lessons import DEFAULT_LESSONS
 from adapters.magister import MagisterAdapter
+from gateway.cli import app
 from gateway.errors import InputError
 from gateway.model import Categorie, PrecheckResult, Registration, SchoolConfig, Status
 from gateway.rules.dayfacts import day_facts, last_date
@@ -328,6 +330,148 @@ def test_the_later_copy_of_an_absentie_counts(tmp_path: Path) -> None:
     assert export.registrations.get_column("geoorloofd").to_list() == ["J"]
     assert export.texts is not None
     assert export.texts.get_column("redencode").to_list() == ["Z"]
+
+
+# -- a later version of an Id wins whatever its type (F1, W-DUBBEL) ------------------------------
+
+VO_SCHOOL = """
+[school]
+brin = "99XX"
+vestiging = "00"
+naam = "Proefschool"
+sector = "vo"
+[melder]
+naam = "J. Jansen"
+email = "verzuim@proefschool.example"
+"""
+RUNNER = CliRunner()
+DAYS = (D(2024, 9, 2), D(2024, 9, 3), D(2024, 9, 4))
+
+
+def lessons(count: int) -> list[dict[str, Any]]:
+    """``count`` unexcused absent lessons with Id 1..count: lessons 1-6 from Mon 2 Sep 2024 on
+    (local times, summer time). 16 of them reach R-16U on Wednesday (DOMAIN.md 4.6), 15 do not."""
+    slots = [(day, slot) for day in DAYS for slot in DEFAULT_LESSONS][:count]
+    return [
+        item(ident, Start=f"{day}T{begin:%H:%M}:00+02:00", Eind=f"{day}T{end:%H:%M}:00+02:00",
+             Lesuur=number)
+        for ident, (day, (number, begin, end)) in enumerate(slots, start=1)
+    ]  # fmt: skip
+
+
+def precheck_json(tmp_path: Path, *files: Path) -> dict[str, Any]:
+    """``verzuim precheck --adapter magister --format json`` over the files in this order."""
+    school_file = tmp_path / "school.toml"
+    school_file.write_text(VO_SCHOOL, encoding="utf-8")
+    arguments = ["precheck", "--adapter", "magister", "--school", str(school_file),
+                 "--format", "json"]  # fmt: skip
+    for path in files:
+        arguments += ["--registrations", str(path)]
+    result = RUNNER.invoke(app, arguments)
+    assert result.exit_code == 0, result.stderr
+    for secret in SECRETS:
+        assert secret not in result.stdout
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def counted(document: dict[str, Any]) -> dict[str, tuple[int, int, int, int, int]]:
+    """Per file: gelezen, geaccepteerd, afgewezen, waarvan_dubbel, waarvan_genegeerd; read =
+    accepted + rejected + rows of rejected pupils holds in every file."""
+    for s in document["bestanden"]:
+        assert s["gelezen"] == s["geaccepteerd"] + s["afgewezen"] + s["van_afgewezen_leerlingen"]
+    return {
+        s["bestand"]: (s["gelezen"], s["geaccepteerd"], s["afgewezen"], s["waarvan_dubbel"],
+                       s["waarvan_genegeerd"])
+        for s in document["bestanden"]
+    }  # fmt: skip
+
+
+def melding_codes(document: dict[str, Any]) -> list[tuple[str, str, float]]:
+    return [(m["leerlingnummer"], m["code"], m["uren"]) for m in document["meldingen"]]
+
+
+def only_duplicate_warning(document: dict[str, Any]) -> dict[str, Any]:
+    """The one warning, a W-DUBBEL that names places only (no Id value, no bron_id)."""
+    (warning,) = document["waarschuwingen"]
+    assert (warning["regel"], warning["veld"], warning["leerlingnummer"]) == (
+        "W-DUBBEL", "bron_id", "231045"
+    )  # fmt: skip
+    assert "magister:" not in warning["reden"]
+    return warning
+
+
+def test_an_absence_whose_id_comes_back_as_homework_in_a_later_file_no_longer_counts(
+    tmp_path: Path,
+) -> None:
+    """The school re-classified absentie 16 as homework (type 7) before the next export: the
+    later version wins (F1), so 15 lesuren remain and there is no false R-16U melding. The
+    earlier absence is counted as dubbel with W-DUBBEL naming both places; the type 7 row stays
+    genegeerd."""
+    earlier = write(tmp_path, envelope(lessons(16)), "a.json")
+    assert melding_codes(precheck_json(tmp_path, earlier)) == [("231045", "V3", 16.0)]
+    later = write(tmp_path, envelope([item(16, Verantwoordingtype=7)]), "b.json")
+    document = precheck_json(tmp_path, earlier, later)
+    assert melding_codes(document) == []
+    assert counted(document) == {"a.json": (16, 16, 0, 1, 0), "b.json": (1, 1, 0, 0, 1)}
+    warning = only_duplicate_warning(document)
+    assert warning["bestand"] == "a.json"
+    assert warning["reden"].startswith("$.absenties.Items[15]: ")
+    assert "(b.json $.absenties.Items[0])" in warning["reden"]
+
+
+def test_within_one_file_the_later_item_of_an_id_wins(tmp_path: Path) -> None:
+    """Input order inside a file is item order, across envelopes too: absentie 16 followed by
+    the same Id as homework (type 8) in a later envelope no longer counts; the other way round
+    (homework first) the absence counts."""
+    homework = envelope([item(16, Verantwoordingtype=8)])
+    file = write(tmp_path, [envelope(lessons(16)), homework], "a.json")
+    document = precheck_json(tmp_path, file)
+    assert melding_codes(document) == []
+    assert counted(document) == {"a.json": (17, 17, 0, 1, 1)}
+    warning = only_duplicate_warning(document)
+    assert warning["reden"].startswith("$[0].absenties.Items[15]: ")
+    assert "(a.json $[1].absenties.Items[0])" in warning["reden"]
+
+    reverse = write(tmp_path, [homework, envelope(lessons(16))], "b.json")
+    document = precheck_json(tmp_path, reverse)
+    assert melding_codes(document) == [("231045", "V3", 16.0)]
+    assert counted(document) == {"b.json": (17, 17, 0, 1, 0)}
+    assert only_duplicate_warning(document)["reden"].startswith("$[0].absenties.Items[0]: ")
+
+
+def test_homework_whose_id_comes_back_as_an_absence_counts_the_absence(tmp_path: Path) -> None:
+    """Type 8 in an earlier file, the same Id as an absence later: the absence counts (R-16U),
+    and the homework row, replaced by the later version of its Id, is the duplicate (dubbel,
+    W-DUBBEL), no longer genegeerd: every Id counts once, as its latest version."""
+    earlier = write(tmp_path, envelope([item(16, Verantwoordingtype=8)]), "a.json")
+    later = write(tmp_path, envelope(lessons(16)), "b.json")
+    document = precheck_json(tmp_path, earlier, later)
+    assert melding_codes(document) == [("231045", "V3", 16.0)]
+    assert counted(document) == {"a.json": (1, 1, 0, 1, 0), "b.json": (16, 16, 0, 0, 0)}
+    warning = only_duplicate_warning(document)
+    assert warning["bestand"] == "a.json"
+    assert warning["reden"].startswith("$.absenties.Items[0]: ")
+    assert "(b.json $.absenties.Items[15])" in warning["reden"]
+
+
+def test_an_id_only_ever_homework_gives_no_registration(tmp_path: Path) -> None:
+    """Id 16 only ever as type 7/8: never a registration (15 lesuren: no melding); exported
+    twice, the earlier copy is dubbel and the later genegeerd, as for a repeated absence. The
+    same Id number of another pupil is another absentie and counts."""
+    other = envelope([item(16)], stamnr="231046", bsn=BSN_2, geboortedatum="2010-06-01")
+    items = [*lessons(15), item(16, Verantwoordingtype=7)]
+    earlier = write(tmp_path, [envelope(items), other], "a.json")
+    later = write(tmp_path, envelope([item(16, Verantwoordingtype=8)]), "b.json")
+    document = precheck_json(tmp_path, earlier, later)
+    assert melding_codes(document) == []
+    assert counted(document) == {"a.json": (17, 17, 0, 1, 0), "b.json": (1, 1, 0, 0, 1)}
+    warning = only_duplicate_warning(document)
+    assert warning["reden"].startswith("$[0].absenties.Items[15]: ")
+    assert "(b.json $.absenties.Items[0])" in warning["reden"]
+    alone = precheck_json(tmp_path, later)
+    assert (melding_codes(alone), counted(alone)) == ([], {"b.json": (1, 1, 0, 0, 1)})
+    assert alone["waarschuwingen"] == []
 
 
 @pytest.mark.parametrize(
