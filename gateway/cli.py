@@ -291,7 +291,7 @@ def import_export(
     console.print(f"adapter: {chosen}", markup=False)
     for item in export.stats:
         # duplicates and ignored rows are part of accepted (issue 5: nothing silently dropped)
-        parts = [f"{item.duplicates} dubbel (één keer geteld)"] if item.duplicates else []
+        parts = [f"{item.duplicates} dubbel (een latere regel telt)"] if item.duplicates else []
         parts += [f"{item.ignored} genegeerd (geen verzuim)"] if item.ignored else []
         console.print(
             f"{item.bestand} ({item.encoding}): {item.read} gelezen = {item.accepted} "

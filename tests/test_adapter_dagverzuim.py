@@ -540,7 +540,7 @@ def test_the_reason_of_a_replaced_row_does_not_travel_to_the_day_that_replaced_i
     ]
     assert (
         "dagverzuim-1.csv (utf-8): 1 gelezen = 1 geaccepteerd + 0 afgewezen + 0 van afgewezen "
-        "leerlingen; waarvan 1 dubbel (één keer geteld)"
+        "leerlingen; waarvan 1 dubbel (een latere regel telt)"
     ) in result.stdout
     assert "[W-DUBBEL] dagverzuim-1.csv regel 2: een later bestand geeft dezelfde leerling" in (
         result.stdout

@@ -14,7 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sync_setup import PO_BRIN, VENDOR_OIN, SyncFixture, closed_endpoint, make_sync_fixture
+from sync_setup import (
+    PO_BRIN,
+    PO_HEADER,
+    VENDOR_OIN,
+    SyncFixture,
+    closed_endpoint,
+    make_sync_fixture,
+)
 
 from gateway.pki import PkiFiles, init_pki
 from gateway.service import sync_data
@@ -194,6 +201,28 @@ def test_a_later_day_register_export_replaces_the_stored_day_it_corrects(
         ("08:30", "11:30", "AFWEZIG"), ("13:00", "15:00", "AANWEZIG"),
     ]  # fmt: skip
     assert third["registraties"] == first["registraties"] == 5  # with the stored presence
+
+
+def test_a_later_file_in_one_drop_replaces_the_day_and_the_summary_counts_it(
+    tmp_path: Path, pki: PkiFiles
+) -> None:
+    """Two day-register files in one drop folder (names in time order): the later file's whole
+    day replaces the earlier morning, and the run summary's file entries say so
+    (``waarvan_dubbel``), as ``verzuim import`` and ``precheck`` do."""
+    fixture = make_sync_fixture(tmp_path / "w", pki, closed_endpoint())
+    fixture.drop_po("98YY;00;500001;;;2024-09-02;O;3;;;N;;groep 3\n")
+    (fixture.po_drop / "dagverzuim_2.csv").write_text(
+        PO_HEADER + "98YY;00;500001;;;2024-09-02;D;6;;;N;;groep 3\n", encoding="utf-8"
+    )
+
+    po = school(run_sync(fixture.settings(), utc_now), PO_BRIN)
+
+    assert po["status"] == "ok", po
+    files = {Path(str(item["bestand"])).name: item for item in po["bestanden"]}  # type: ignore[union-attr]
+    assert files["dagverzuim.csv"]["waarvan_dubbel"] == 1
+    assert files["dagverzuim.csv"]["geaccepteerd"] == 1
+    assert files["dagverzuim_2.csv"]["waarvan_dubbel"] == 0
+    assert stored_day(fixture, "500001", "2024-09-02") == [("08:30", "14:30", "AFWEZIG")]
 
 
 def test_bad_rows_and_an_unreadable_batch_do_not_stop_the_run(

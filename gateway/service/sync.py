@@ -120,6 +120,11 @@ class FileSummary:
     geaccepteerd: int = 0
     afgewezen: int = 0
     van_afgewezen_leerlingen: int = 0
+    waarvan_dubbel: int = 0
+    """Of the accepted rows: replaced by a later version (same bron_id, or a day a later
+    day-register file gives again: W-DUBBEL)."""
+    waarvan_genegeerd: int = 0
+    """Of the accepted rows: not attendance (Magister 7/8)."""
     verplaatst_naar: str | None = None
 
 
@@ -402,6 +407,8 @@ def _import(
                     stats.accepted,
                     stats.rejected,
                     stats.of_rejected_pupils,
+                    stats.duplicates,
+                    stats.ignored,
                 )
             )
         result.waarschuwingen_per_regel = _add(
