@@ -28,9 +28,10 @@ rows of the latest file with an accepted row for that pupil-date count, and ever
 files for that pupil-date is left out. A left-out row is not lost from view: it stays accepted,
 is counted as *dubbel* (``ReadStats.duplicates``) and is named with warning ``W-DUBBEL`` (field
 ``datum``, the later file and row), as ``adapters.base.assemble`` does for a repeated bron_id
-(F1: the later row wins). A later file whose rows for that day were all refused replaces
-nothing (its rejections ask for a fix; the earlier rows still count). A day a later file does not
-mention keeps the earlier file's rows.
+(issue 5: the later export wins, as F1 lets the later identical row win). A later file whose
+rows for that day were all refused replaces nothing (its rejections ask for a fix; the earlier
+rows still count, and so does the presence added for a half they leave open, see below). A day
+a later file does not mention keeps the earlier file's rows.
 
 **F6 for PO: a morning or afternoon alone is never a whole absent day** (issue 5). The day register
 is complete per day: a pupil with no row for a dagdeel was at school then (a schooldag without any
@@ -193,8 +194,8 @@ PRESENCE = {"O": (8 * 60 + 30, 12 * 60), "M": (13 * 60, 15 * 60)}  # the added A
 def _latest_days(state: _State) -> None:
     """The registrations that count: per pupil and date those of the latest file with an
     accepted row for it; the rows of earlier files for that pupil-date go to ``replaced_days``
-    (``assemble`` counts them as duplicates with W-DUBBEL naming the later file's first row: F1,
-    the later wins). See "Several files" in the module docstring."""
+    (``assemble`` counts them as duplicates with W-DUBBEL naming the later file's first row;
+    issue 5: the later export wins). See "Several files" in the module docstring."""
     output = state.output
     if not state.replacing:  # every pupil-date from one file only: every row counts
         bron_ids = [registration.bron_id for registration, _ in output.registrations]

@@ -547,8 +547,9 @@ def _item(
 
 def _ignored_bron_id(item: object) -> str:
     """The ``bron_id`` of a type 7/8 item (``magister:{Id}``; '' without an integer ``Id``, which
-    such an item need not have): the later version of an Id wins whatever its type (F1,
-    W-DUBBEL in ``assemble``), so an absence re-classified as homework no longer counts."""
+    such an item need not have): the later version of an Id wins whatever its type (issue 5,
+    W-DUBBEL in ``assemble``; DOMAIN.md 5: 7/8 is not absence), so an absence re-classified as
+    homework no longer counts."""
     ident = item.get("Id") if isinstance(item, dict) else None
     if not isinstance(ident, int) or isinstance(ident, bool):
         return ""

@@ -70,7 +70,12 @@ def load_export(
     students: Path | None = None,
     not_after: dt.date | None = None,
 ) -> tuple[str, CanonicalExport]:
-    """Read ``paths`` (and ``students``) with the chosen adapter; returns its name too."""
+    """Read ``paths`` (and ``students``) with the chosen adapter; returns its name too.
+
+    Two inputs with the same file name (from two folders) are refused (``InputError``): every
+    rejection, warning and row count names a file by its name, so they could not be told apart,
+    and the rows of one would be booked on the other."""
+    _refuse_same_names([*paths, *([students] if students else [])])
     chosen = choose(name, [*paths, *([students] if students else [])])
     if chosen == CANONICAL:
         if students is None:
@@ -82,6 +87,17 @@ def load_export(
     adapter = vendor_adapters()[chosen]
     files = [*paths, *([students] if students else [])]
     return chosen, assemble(adapter.read(school, files), not_after)
+
+
+def _refuse_same_names(files: Sequence[Path]) -> None:
+    seen: dict[str, Path] = {}
+    for path in files:
+        earlier = seen.setdefault(path.name, path)
+        if earlier != path:
+            raise InputError(
+                f"{earlier} en {path} hebben dezelfde bestandsnaam ({path.name}); meldingen en "
+                "tellingen noemen een bestand bij zijn naam: geef ze verschillende namen"
+            )
 
 
 def _with_reports(

@@ -63,6 +63,7 @@ def read_checked(config: SchoolConfig, paths: list[Path]) -> AdapterOutput:
 
 
 def files(tmp_path: Path, rows: str | bytes, students: str = STUDENTS) -> list[Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "leerlingen.csv").write_text(students, encoding="utf-8")
     data = rows if isinstance(rows, bytes) else (HEADER + rows).encode()
     (tmp_path / "dagverzuim.csv").write_bytes(data)
@@ -584,3 +585,22 @@ def test_a_correcting_second_file_through_the_cli_gives_the_melding(tmp_path: Pa
 
     reversed_order = precheck_json(second, first)
     assert reversed_order["meldingen"] == []
+
+
+def test_two_inputs_with_the_same_file_name_are_refused(tmp_path: Path) -> None:
+    """Every rejection, warning and row count names a file by its name: two exports both called
+    ``dagverzuim.csv`` (from two folders) could not be told apart, and a day one replaces in the
+    other would go unreported. They are refused with a message naming both, and nothing is read."""
+    school_file = tmp_path / "school.toml"
+    school_file.write_text(PO_SCHOOL, encoding="utf-8")
+    students, earlier = files(tmp_path / "maandag", row("2024-09-02", "D", "5"))
+    _, later = files(tmp_path / "dinsdag", row("2024-09-02", "O", "2"))
+    result = RUNNER.invoke(
+        app,
+        ["precheck", "--adapter", "dagverzuim", "--school", str(school_file), "--students",
+         str(students), "--registrations", str(earlier), "--registrations", str(later)],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    message = result.stderr.replace("\n", "")
+    assert str(earlier) in message and str(later) in message
+    assert "dezelfde bestandsnaam" in message

@@ -68,6 +68,15 @@ def test_nothing_before_the_element_reaches_the_envelope(prefix: bytes) -> None:
     assert canonical(parse_bytes(body)) == canonical(element)
 
 
+@pytest.mark.parametrize("suffix", [b"<!-- opmerking -->", b"<?verwerking x?>\n"])
+def test_nothing_after_the_element_reaches_the_envelope(suffix: bytes) -> None:
+    element = melden()
+    stored = to_bytes(element) + suffix
+    body = document_in_body(stored)
+    assert b"<!--" not in body and b"<?" not in body
+    assert canonical(parse_bytes(body)) == canonical(element)
+
+
 def test_a_doctype_is_refused_not_sent() -> None:
     stored = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'
     with pytest.raises(UnsafeXmlError):

@@ -227,7 +227,7 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _without_days_of(frames: list[pl.DataFrame], later: pl.DataFrame) -> list[pl.DataFrame]:
     """``frames`` without the registrations of the pupil-dates that the later export of a day
-    register gives again (its rows replace those days whole: F1, the later wins)."""
+    register gives again (its rows replace those days whole: issue 5, the later export wins)."""
     if later.height == 0:
         return frames
     days = later.select(_DAY).unique()
