@@ -184,7 +184,8 @@ class _Run:
     the disk while the lanes keep sending. No lane waits for a record: it starts in the
     background when ``record_every`` outcomes are pending, and the lane takes its next row. The
     next claim starts while half a batch is still left (at least ``concurrency`` rows), so lanes
-    rarely wait for one. One claim and one record at a time; a claim first records what is
+    rarely wait for one; once a claim finds less than a batch, the next waits until the claimed
+    rows are gone. One claim and one record at a time; a claim first records what is
     pending. A record that fails stops the run (its rows stay ``sending``: see ``record``).
     """
 
@@ -202,6 +203,7 @@ class _Run:
         self.background: asyncio.Task[None] | None = None
         policy = sender.policy
         self.low_water = max(policy.concurrency, policy.batch // 2)
+        self.drained = False  # the last claim found fewer than a batch
 
     async def lane(self) -> None:
         """Send claimed rows one after the other until nothing is due and nothing is in flight.
@@ -244,7 +246,9 @@ class _Run:
     async def _take(self) -> OutboxRow | None:
         while True:
             self._raise_failed_record()
-            low = len(self.rows) <= self.low_water
+            # after a claim that found fewer than a batch, claim again only once the rows are
+            # gone (an outcome recorded meanwhile may have made a change due), not per send
+            low = not self.rows if self.drained else len(self.rows) <= self.low_water
             if low and self.refill is None and self.nothing_due_at != self.finished:
                 self.refill = asyncio.create_task(self._claim())
             if self.rows:
@@ -260,6 +264,7 @@ class _Run:
         claimed = await asyncio.to_thread(
             sender.store.claim, sender.worker, sender.clock(), policy.lease, policy.batch
         )
+        self.drained = len(claimed) < policy.batch
         if claimed:
             self.rows.extend(claimed)
         else:
